@@ -1,0 +1,143 @@
+//! End-to-end figures on loopback with a real Redis (a private redis-server
+//! started for the run): create-transaction cost against how many
+//! transactions already hold amounts at the same price, HTTP create
+//! throughput, and credit-message-to-webhook latency.
+//!
+//! Run: `cargo bench --bench engine` (prints a table; figures go in the README).
+//! Under `cargo test` (bench targets are built in test mode by `cargo test
+//! --all-targets`) it runs a tiny smoke pass.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use paycue::engine::CreateRequest;
+use paycue::money::Money;
+use paycue::store::{CreateOutcome, StoreSettings};
+use support::app::{Backend, now_ms, spawn_with};
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx]
+}
+
+fn summary(mut samples: Vec<Duration>) -> String {
+    samples.sort();
+    format!(
+        "p50 {:>7.3} ms  p95 {:>7.3} ms  p99 {:>7.3} ms  (n={})",
+        percentile(&samples, 0.50).as_secs_f64() * 1e3,
+        percentile(&samples, 0.95).as_secs_f64() * 1e3,
+        percentile(&samples, 0.99).as_secs_f64() * 1e3,
+        samples.len()
+    )
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let rounds = if quick { 5 } else { 400 };
+    // Grace 0: a cancelled amount is free again at once, so "create + cancel"
+    // keeps the number of held amounts at the level being measured.
+    let settings = StoreSettings {
+        grace_ms: 0,
+        ..StoreSettings::default()
+    };
+    let Some(app) = spawn_with(Backend::Redis, "bench", settings, |c| {
+        c.limit = Some("1000".into());
+        c.webhook_backoff = Some("1s".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let engine = app.engine.clone();
+
+    println!(
+        "create cost vs transactions already holding amounts at the same price (LIMIT=1000, Redis):"
+    );
+    let price = Money::from_major(20_000);
+    let mut held = 0usize;
+    for level in [0usize, 100, 500, 900] {
+        while held < level {
+            create(&engine, price).await;
+            held += 1;
+        }
+        let mut samples = Vec::with_capacity(rounds);
+        for _ in 0..rounds {
+            let started = Instant::now();
+            let id = create(&engine, price).await;
+            samples.push(started.elapsed());
+            engine.cancel(&id).await.expect("cancel");
+        }
+        println!("  {level:>4} held: {}", summary(samples));
+    }
+
+    let total = if quick { 20 } else { 4000 };
+    let clients = 16;
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..clients {
+        let (http, base) = (app.http.clone(), app.base.clone());
+        tasks.spawn(async move {
+            for i in 0..total / clients {
+                let body = serde_json::json!({"amount": 1000 + (c * 1000 + i) * 10});
+                let resp = http
+                    .post(format!("{base}/transactions"))
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("post");
+                assert_eq!(resp.status().as_u16(), 201);
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "HTTP create throughput: {total} creates, {clients} clients: {:.0} creates/s",
+        total as f64 / secs
+    );
+
+    let mut app = app;
+    let mut samples = Vec::new();
+    let n = if quick { 3 } else { 300 };
+    for i in 0..n {
+        let tx = engine
+            .create(CreateRequest {
+                amount: Money::from_major(500_000 + i),
+                metadata: None,
+                idempotency: None,
+            })
+            .await
+            .expect("create");
+        let CreateOutcome::Created(tx) = tx else {
+            panic!("not created")
+        };
+        let whole = tx.amount.minor() / 100;
+        let started = Instant::now();
+        app.humo_credit(1_000 + i, whole, "7466", now_ms()).await;
+        app.receiver.next().await;
+        samples.push(started.elapsed());
+    }
+    println!(
+        "credit message -> webhook received (parse, match in Redis, outbox, signed POST): {}",
+        summary(samples)
+    );
+    app.stop().await;
+}
+
+async fn create(engine: &paycue::Engine, price: Money) -> String {
+    match engine
+        .create(CreateRequest {
+            amount: price,
+            metadata: None,
+            idempotency: None,
+        })
+        .await
+        .expect("create")
+    {
+        CreateOutcome::Created(tx) => tx.id,
+        other => panic!("create: {other:?}"),
+    }
+}

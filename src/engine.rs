@@ -1,0 +1,274 @@
+//! The payment engine: what the HTTP API and the message sources call. It turns
+//! requests into store operations (allocation, matching, expiry) and wakes the
+//! webhook workers when an event is written. It holds no state of its own
+//! beyond the catch-up gate: everything durable is in the store.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+
+use crate::allocation;
+use crate::config::{Config, card_last4};
+use crate::metrics::Metrics;
+use crate::model::{Millis, Transaction, now_millis};
+use crate::money::Money;
+use crate::parsers::{self, Bank, Kind};
+use crate::store::{
+    ApplyOutcome, CancelOutcome, CreateOutcome, IncomingCredit, NewTransaction, Store, StoreError,
+};
+
+/// A message from a bank bot (or a forwarded SMS), whatever its source:
+/// Telegram and `--source stdin` hand on exactly this.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct IncomingMessage {
+    pub sender_id: i64,
+    /// The chat it arrived in; for a bank bot's private chat, the bot's id.
+    #[serde(default)]
+    pub chat_id: Option<i64>,
+    pub message_id: i64,
+    /// Unix milliseconds; the message's own time.
+    pub date: Millis,
+    pub text: String,
+}
+
+impl IncomingMessage {
+    pub fn chat(&self) -> i64 {
+        self.chat_id.unwrap_or(self.sender_id)
+    }
+}
+
+/// What became of a message. (Returned once per message, never stored in
+/// bulk, so the size difference between variants does not matter.)
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum IngestOutcome {
+    /// Not from a watched sender: ignored, not even marked seen.
+    Untrusted,
+    Duplicate,
+    /// Not a credit (debit, reversal, info, unknown...).
+    NotCredit(Kind),
+    Applied(ApplyOutcome),
+}
+
+/// What a shop asked for.
+#[derive(Debug, Clone)]
+pub struct CreateRequest {
+    pub amount: Money,
+    pub metadata: Option<serde_json::Value>,
+    /// (Idempotency-Key, fingerprint of the body).
+    pub idempotency: Option<(String, String)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error("amount is too large (the maximum is {0})")]
+    TooLarge(Money),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub struct Engine {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    /// Woken whenever an event is written, so a worker picks it up at once.
+    pub outbox: Notify,
+    pub metrics: Metrics,
+    caught_up: watch::Sender<bool>,
+}
+
+impl Engine {
+    pub fn new(config: Config, store: Arc<dyn Store>) -> Arc<Engine> {
+        Arc::new(Engine {
+            config,
+            store,
+            outbox: Notify::new(),
+            metrics: Metrics::default(),
+            caught_up: watch::channel(false).0,
+        })
+    }
+
+    pub async fn create(&self, req: CreateRequest) -> Result<CreateOutcome, CreateError> {
+        let max = self.config.max_amount();
+        let candidates = (req.amount <= max)
+            .then(|| allocation::candidates(req.amount, &self.config.cards, self.config.limit))
+            .flatten()
+            .ok_or(CreateError::TooLarge(max))?;
+        let now = now_millis();
+        let new = NewTransaction {
+            id: uuid::Uuid::new_v4().to_string(),
+            requested_amount: req.amount,
+            currency: self.config.currency.clone(),
+            candidates,
+            created_at: now,
+            expires_at: now + self.config.tx_ttl.as_millis() as i64,
+            metadata: req.metadata,
+            idempotency: req.idempotency,
+        };
+        let outcome = self.store.create(new).await?;
+        if let CreateOutcome::Created(tx) = &outcome {
+            self.metrics.created.inc();
+            tracing::info!(transaction_id = %tx.id, amount = %tx.amount, card = ?tx.card, "transaction created");
+        }
+        Ok(outcome)
+    }
+
+    pub async fn cancel(&self, id: &str) -> Result<CancelOutcome, StoreError> {
+        let outcome = self.store.cancel(id, &new_event_id(), now_millis()).await?;
+        if let CancelOutcome::Cancelled(tx) = &outcome {
+            self.metrics.cancelled.inc();
+            tracing::info!(transaction_id = %tx.id, "transaction cancelled by API");
+            self.outbox.notify_waiters();
+        }
+        Ok(outcome)
+    }
+
+    /// Parser -> matcher -> store, for one message from any source.
+    pub async fn ingest(&self, msg: &IncomingMessage) -> Result<IngestOutcome, StoreError> {
+        if !self.config.watch_ids.contains(&msg.sender_id)
+            && !self.config.watch_ids.contains(&msg.chat())
+        {
+            tracing::debug!(
+                sender_id = msg.sender_id,
+                "message from an unwatched sender ignored"
+            );
+            return Ok(IngestOutcome::Untrusted);
+        }
+        let note = parsers::parse(Some(msg.sender_id), None, &msg.text);
+        self.metrics.parsed.inc();
+        let (Kind::Credit, Some(amount)) = (note.kind, note.amount) else {
+            let fresh = self.store.mark_seen(msg.chat(), msg.message_id).await?;
+            tracing::debug!(message_id = msg.message_id, kind = ?note.kind, "not a credit");
+            return Ok(if fresh {
+                IngestOutcome::NotCredit(note.kind)
+            } else {
+                IngestOutcome::Duplicate
+            });
+        };
+        let credit = IncomingCredit {
+            credit_id: uuid::Uuid::new_v4().to_string(),
+            event_id: new_event_id(),
+            cancel_event_id: new_event_id(),
+            bank: note.bank.as_str().to_string(),
+            amount,
+            currency: note.currency.clone(),
+            card_last4: note.card.clone(),
+            cards: self.cards_for(note.bank, note.card.as_deref()),
+            expected_currency: self.config.currency.clone(),
+            sender_id: msg.sender_id,
+            chat_id: msg.chat(),
+            message_id: msg.message_id,
+            date: msg.date,
+            received_at: now_millis(),
+        };
+        let outcome = self.store.apply_credit(credit).await?;
+        self.observe(&outcome);
+        Ok(match outcome {
+            ApplyOutcome::Duplicate => IngestOutcome::Duplicate,
+            other => IngestOutcome::Applied(other),
+        })
+    }
+
+    /// Store card keys a credit may belong to. With `CARDS` unset there is one
+    /// implicit card and the message's card is not checked.
+    fn cards_for(&self, _bank: Bank, last4: Option<&str>) -> Vec<String> {
+        if self.config.cards.is_empty() {
+            return vec![allocation::IMPLICIT_CARD.to_string()];
+        }
+        match last4 {
+            Some(l4) => self
+                .config
+                .cards
+                .iter()
+                .filter(|c| card_last4(c).as_deref() == Some(l4))
+                .cloned()
+                .collect(),
+            None => self.config.cards.clone(),
+        }
+    }
+
+    fn observe(&self, outcome: &ApplyOutcome) {
+        match outcome {
+            ApplyOutcome::Duplicate => {}
+            ApplyOutcome::Confirmed {
+                transaction,
+                credit,
+            } => {
+                self.metrics.confirmed.inc();
+                self.metrics.matched.inc();
+                tracing::info!(transaction_id = %transaction.id, credit_id = %credit.id, amount = %credit.amount, "payment confirmed");
+                self.outbox.notify_waiters();
+            }
+            ApplyOutcome::Late {
+                transaction,
+                credit,
+            } => {
+                self.metrics.late.inc();
+                tracing::warn!(transaction_id = %transaction.id, credit_id = %credit.id, amount = %credit.amount, "late payment for an ended transaction");
+                self.outbox.notify_waiters();
+            }
+            ApplyOutcome::Unmatched { credit } => {
+                self.metrics.unmatched.inc();
+                tracing::warn!(credit_id = %credit.id, amount = %credit.amount, reason = ?credit.reason, "credit matches no transaction");
+            }
+        }
+    }
+
+    /// Opens the expiry gate: the first catch-up after start has finished.
+    pub fn mark_caught_up(&self) {
+        self.caught_up.send_replace(true);
+    }
+
+    pub fn is_caught_up(&self) -> bool {
+        *self.caught_up.borrow()
+    }
+
+    /// One sweep: cancels every pending transaction past its deadline.
+    pub async fn expire_once(&self, now: Millis) -> Result<Vec<Transaction>, StoreError> {
+        let mut all = Vec::new();
+        loop {
+            let ids: Vec<String> = (0..100).map(|_| new_event_id()).collect();
+            let batch = self.store.expire_due(now, &ids).await?;
+            let done = batch.len() < ids.len();
+            for tx in &batch {
+                self.metrics.cancelled.inc();
+                tracing::info!(transaction_id = %tx.id, "transaction expired");
+            }
+            all.extend(batch);
+            if done {
+                break;
+            }
+        }
+        if !all.is_empty() {
+            self.outbox.notify_waiters();
+        }
+        Ok(all)
+    }
+
+    /// Sweeps about every second until shutdown, but only once the first
+    /// catch-up has finished: a payment made while paycue was down must confirm
+    /// its order, not lose a race with the sweep.
+    pub async fn run_expiry(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut gate = self.caught_up.subscribe();
+        tokio::select! {
+            _ = gate.wait_for(|open| *open) => {}
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.wait_for(|stop| *stop) => return,
+            }
+            if let Err(e) = self.expire_once(now_millis()).await {
+                tracing::warn!(error = %e, "expiry sweep failed; retrying");
+            }
+        }
+    }
+}
+
+/// Event ids look like Standard Webhooks message ids.
+pub fn new_event_id() -> String {
+    format!("evt_{}", uuid::Uuid::now_v7().simple())
+}

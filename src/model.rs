@@ -1,0 +1,176 @@
+//! The records paycue keeps: transactions, the credits it saw, webhook events
+//! and their delivery attempts. Plain data shared by the store, the HTTP API,
+//! the matcher and the webhook worker. Times are Unix milliseconds (`Millis`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::money::Money;
+
+pub type Millis = i64;
+
+pub fn now_millis() -> Millis {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// RFC 3339 text of a millisecond timestamp, for JSON output.
+pub fn rfc3339(ms: Millis) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TxStatus {
+    Pending,
+    Confirmed,
+    Cancelled,
+}
+
+impl TxStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TxStatus::Pending => "pending",
+            TxStatus::Confirmed => "confirmed",
+            TxStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TxStatus> {
+        match s {
+            "pending" => Some(TxStatus::Pending),
+            "confirmed" => Some(TxStatus::Confirmed),
+            "cancelled" => Some(TxStatus::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+/// Why a transaction was cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CancelReason {
+    Expired,
+    Api,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transaction {
+    pub id: String,
+    pub status: TxStatus,
+    /// What the buyer must pay: the requested amount plus the offset.
+    pub amount: Money,
+    pub requested_amount: Money,
+    /// The card as configured in `CARDS` (`None` when `CARDS` is unset).
+    pub card: Option<String>,
+    pub currency: String,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+    pub ended_at: Option<Millis>,
+    pub cancel_reason: Option<CancelReason>,
+    /// Opaque JSON object from the shop, echoed in webhooks.
+    pub metadata: Option<serde_json::Value>,
+    /// The credit that confirmed it.
+    pub paid_by: Option<String>,
+    /// Credits for this amount that arrived after the transaction ended.
+    pub late_credits: Vec<String>,
+    /// The newest webhook event of this transaction.
+    pub last_event: Option<String>,
+}
+
+/// What a credit turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CreditOutcome {
+    Confirmed,
+    Late,
+    Unmatched,
+}
+
+/// A credit notification as applied to the store (one bank-bot message).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreditRecord {
+    pub id: String,
+    pub outcome: CreditOutcome,
+    pub transaction_id: Option<String>,
+    /// Why it matched nothing (`no_transaction`, `unknown_card`, `currency`, ...).
+    pub reason: Option<String>,
+    pub bank: String,
+    pub amount: Money,
+    pub currency: Option<String>,
+    pub card_last4: Option<String>,
+    pub sender_id: i64,
+    pub chat_id: i64,
+    pub message_id: i64,
+    /// The message's own time (when the bank said the money arrived).
+    pub date: Millis,
+    pub received_at: Millis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Confirm,
+    Cancel,
+    Late,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Confirm => "confirm",
+            Action::Cancel => "cancel",
+            Action::Late => "late",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        match s {
+            "confirm" => Some(Action::Confirm),
+            "cancel" => Some(Action::Cancel),
+            "late" => Some(Action::Late),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+/// One HTTP attempt at delivering an event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub at: Millis,
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+/// A webhook event in the outbox. The body is built from the event and its
+/// transaction, both immutable once written, so every retry sends the same bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: String,
+    pub transaction_id: String,
+    pub action: Action,
+    /// The credit behind a `confirm` or `late` event.
+    pub credit_id: Option<String>,
+    pub created_at: Millis,
+    pub state: DeliveryState,
+    pub attempts: Vec<Attempt>,
+    /// When the worker may next try it (only while `Pending`).
+    pub next_attempt_at: Option<Millis>,
+}
+
+/// What the worker claims: the event plus what its body is built from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub event: Event,
+    pub transaction: Transaction,
+    pub credit: Option<CreditRecord>,
+}

@@ -1,0 +1,222 @@
+//! Where transactions live. `Store` is the one interface; `RedisStore` is the
+//! production implementation (each mutation one Lua script, so several paycue
+//! processes can share one Redis) and `MemoryStore` the demo/test one. Both must
+//! pass the same contract tests (`tests/store_contract.rs`).
+//!
+//! What must stay true in every implementation:
+//! - two pending transactions never hold the same (card, amount);
+//! - an amount stays held for `grace` after its transaction ends;
+//! - a transaction leaves `pending` once, and the state change and its outbox
+//!   event are one atomic step;
+//! - a (chat, message id) is applied at most once.
+
+use async_trait::async_trait;
+
+use crate::model::{Attempt, CreditRecord, Delivery, Millis, Transaction, TxStatus};
+use crate::money::Money;
+
+pub mod memory;
+pub mod redis;
+
+pub use memory::MemoryStore;
+pub use redis::RedisStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The backend cannot be reached; the API answers 503 and work resumes later.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Data in the store is not what paycue wrote (a bug or a foreign writer).
+    #[error("store data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Settings fixed for the store's lifetime.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    /// How long an amount stays held after its transaction ends.
+    pub grace_ms: i64,
+    /// How long an idempotency key is remembered.
+    pub idempotency_ms: i64,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            grace_ms: 30 * 60 * 1000,
+            idempotency_ms: 24 * 3600 * 1000,
+        }
+    }
+}
+
+/// One (card, amount) slot that a new transaction may take. `card` is the key
+/// the store holds amounts under: the configured card text, or `""` for the
+/// implicit single card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub card: String,
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTransaction {
+    pub id: String,
+    pub requested_amount: Money,
+    pub currency: String,
+    /// Slots in the order to try them (see `allocation`); the first free wins.
+    pub candidates: Vec<Slot>,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+    pub metadata: Option<serde_json::Value>,
+    /// (key, fingerprint of the request body).
+    pub idempotency: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CreateOutcome {
+    Created(Transaction),
+    /// Same idempotency key and body: the transaction created the first time.
+    Replayed(Transaction),
+    /// Same idempotency key, different body.
+    IdempotencyConflict,
+    /// Every candidate slot is held.
+    NoFreeAmount,
+}
+
+/// A parsed credit ready to be matched.
+#[derive(Debug, Clone)]
+pub struct IncomingCredit {
+    /// Pre-generated ids so scripts stay deterministic.
+    pub credit_id: String,
+    pub event_id: String,
+    /// Used only when the holder is still pending but past its deadline: it is
+    /// cancelled (this event) before the late credit is recorded.
+    pub cancel_event_id: String,
+    pub bank: String,
+    pub amount: Money,
+    pub currency: Option<String>,
+    pub card_last4: Option<String>,
+    /// Store card keys this credit may belong to (already filtered by last 4).
+    /// Empty: the message names a card the seller has not configured.
+    pub cards: Vec<String>,
+    /// The currency transactions are issued in; a credit in another is unmatched.
+    pub expected_currency: String,
+    pub sender_id: i64,
+    pub chat_id: i64,
+    pub message_id: i64,
+    pub date: Millis,
+    pub received_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApplyOutcome {
+    /// This (chat, message id) was applied before: nothing changed.
+    Duplicate,
+    Confirmed {
+        transaction: Transaction,
+        credit: CreditRecord,
+    },
+    Late {
+        transaction: Transaction,
+        credit: CreditRecord,
+    },
+    Unmatched {
+        credit: CreditRecord,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CancelOutcome {
+    Cancelled(Transaction),
+    NotFound,
+    /// Already confirmed or cancelled: nothing changed.
+    NotPending(Transaction),
+}
+
+/// What happens to an event after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptResult {
+    Delivered,
+    RetryAt(Millis),
+    Failed,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Reserves the first free candidate slot and stores a pending transaction,
+    /// in one atomic step.
+    async fn create(&self, new: NewTransaction) -> Result<CreateOutcome, StoreError>;
+
+    async fn get(&self, id: &str) -> Result<Option<Transaction>, StoreError>;
+
+    /// Newest first.
+    async fn list(
+        &self,
+        status: Option<TxStatus>,
+        limit: usize,
+    ) -> Result<Vec<Transaction>, StoreError>;
+
+    /// Cancels a pending transaction on request (`cancel` event, reason `api`).
+    async fn cancel(
+        &self,
+        id: &str,
+        event_id: &str,
+        now: Millis,
+    ) -> Result<CancelOutcome, StoreError>;
+
+    /// Cancels pending transactions whose deadline is before `now`, at most
+    /// `event_ids.len()` of them, each with one of the given event ids.
+    async fn expire_due(
+        &self,
+        now: Millis,
+        event_ids: &[String],
+    ) -> Result<Vec<Transaction>, StoreError>;
+
+    /// Marks a message seen without applying anything (debits, info, ...), so a
+    /// replay is reported as a duplicate and the chat's last message id moves on.
+    /// Returns false if it was seen before.
+    async fn mark_seen(&self, chat_id: i64, message_id: i64) -> Result<bool, StoreError>;
+
+    /// Dedupes by (chat, message id), then confirms the pending transaction that
+    /// holds (card, amount), or records a late or unmatched credit.
+    async fn apply_credit(&self, credit: IncomingCredit) -> Result<ApplyOutcome, StoreError>;
+
+    /// The highest message id applied or seen in a chat (for catch-up).
+    async fn last_message_id(&self, chat_id: i64) -> Result<Option<i64>, StoreError>;
+
+    /// Credits of one outcome (`Late` or `Unmatched`), newest first.
+    async fn list_credits(
+        &self,
+        outcome: crate::model::CreditOutcome,
+        limit: usize,
+    ) -> Result<Vec<CreditRecord>, StoreError>;
+
+    /// Takes the oldest due event and hides it from other workers until
+    /// `now + lease_ms` (if the worker dies, it becomes due again then).
+    async fn claim_event(&self, now: Millis, lease_ms: i64)
+    -> Result<Option<Delivery>, StoreError>;
+
+    /// Records one attempt and what happens next.
+    async fn finish_attempt(
+        &self,
+        event_id: &str,
+        attempt: Attempt,
+        result: AttemptResult,
+    ) -> Result<(), StoreError>;
+
+    /// Queues the transaction's last event again (same event id). None: no such
+    /// transaction or it has no event yet.
+    async fn redeliver(
+        &self,
+        transaction_id: &str,
+        now: Millis,
+    ) -> Result<Option<String>, StoreError>;
+
+    /// The events of a transaction, oldest first, with their attempts.
+    async fn events(&self, transaction_id: &str) -> Result<Vec<crate::model::Event>, StoreError>;
+
+    /// How many (card, amount) slots are held right now, per card key.
+    async fn held_counts(&self) -> Result<Vec<(String, u64)>, StoreError>;
+
+    async fn ping(&self) -> Result<(), StoreError>;
+}

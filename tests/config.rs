@@ -1,0 +1,272 @@
+//! Configuration: every Go paycue key is read, `.env` < environment < flags,
+//! and a wrong value stops start-up with a message naming the key and the fix.
+
+use std::process::Command;
+
+use paycue::config::{Config, RawConfig, parse_duration, redis_url};
+
+fn raw() -> RawConfig {
+    RawConfig::default()
+}
+
+#[test]
+fn defaults_match_the_go_paycue() {
+    let c = Config::from_raw(&raw()).unwrap();
+    assert_eq!(c.port, 10800);
+    assert_eq!(c.limit, 100);
+    assert_eq!(c.watch_ids, vec![856_254_490]);
+    assert_eq!(c.redis_url, "redis://127.0.0.1:6379");
+    assert_eq!(c.session_dir, "sessions");
+    assert_eq!(c.currency, "UZS");
+    assert!(c.host.is_loopback());
+    assert_eq!(c.tx_ttl.as_secs(), 1800);
+    assert!(c.amount_hold.as_secs() >= 1800);
+    assert_eq!(c.webhook_retries, 3);
+}
+
+#[test]
+fn durations_and_redis_addresses() {
+    assert_eq!(parse_duration("30m").unwrap().as_secs(), 1800);
+    assert_eq!(parse_duration("45s").unwrap().as_secs(), 45);
+    assert_eq!(parse_duration("90").unwrap().as_secs(), 90);
+    assert_eq!(parse_duration("250ms").unwrap().as_millis(), 250);
+    assert!(parse_duration("5 minutes").is_err());
+    assert!(parse_duration("-5s").is_err());
+    assert_eq!(redis_url("10.0.0.5:6380").unwrap(), "redis://10.0.0.5:6380");
+    assert_eq!(
+        redis_url("redis://:pw@h:6379/2").unwrap(),
+        "redis://:pw@h:6379/2"
+    );
+    assert_eq!(redis_url("rediss://h:6380").unwrap(), "rediss://h:6380");
+    assert_eq!(
+        redis_url("redis+unix:///run/redis.sock").unwrap(),
+        "unix:///run/redis.sock"
+    );
+    assert!(redis_url("localhost").is_err());
+}
+
+#[test]
+fn wrong_values_name_the_key_and_the_fix() {
+    let cases: Vec<(RawConfig, &str)> = vec![
+        (
+            RawConfig {
+                limit: Some("abc".into()),
+                ..raw()
+            },
+            "LIMIT",
+        ),
+        (
+            RawConfig {
+                limit: Some("0".into()),
+                ..raw()
+            },
+            "LIMIT",
+        ),
+        (
+            RawConfig {
+                port: Some("70000".into()),
+                ..raw()
+            },
+            "PORT",
+        ),
+        (
+            RawConfig {
+                workers: Some("-1".into()),
+                ..raw()
+            },
+            "WORKERS",
+        ),
+        (
+            RawConfig {
+                debug: Some("maybe".into()),
+                ..raw()
+            },
+            "DEBUG",
+        ),
+        (
+            RawConfig {
+                tx_ttl: Some("30x".into()),
+                ..raw()
+            },
+            "TX_TTL",
+        ),
+        (
+            RawConfig {
+                tx_ttl: Some("0".into()),
+                ..raw()
+            },
+            "TX_TTL",
+        ),
+        (
+            RawConfig {
+                watch_id: Some("@HUMOcardbot".into()),
+                ..raw()
+            },
+            "WATCH_ID",
+        ),
+        (
+            RawConfig {
+                webhook_url: Some("ftp://x".into()),
+                ..raw()
+            },
+            "WEBHOOK_URL",
+        ),
+        (
+            RawConfig {
+                webhook_url: Some("not a url".into()),
+                ..raw()
+            },
+            "WEBHOOK_URL",
+        ),
+        (
+            RawConfig {
+                webhook_secret: Some("hunter2".into()),
+                ..raw()
+            },
+            "WEBHOOK_SECRET",
+        ),
+        (
+            RawConfig {
+                webhook_backoff: Some("1s,soon".into()),
+                ..raw()
+            },
+            "WEBHOOK_BACKOFF",
+        ),
+        (
+            RawConfig {
+                cards: Some("8600123412347466,9860****7466".into()),
+                ..raw()
+            },
+            "CARDS",
+        ),
+        (
+            RawConfig {
+                cards: Some("my card".into()),
+                ..raw()
+            },
+            "CARDS",
+        ),
+        (
+            RawConfig {
+                currency: Some("sum".into()),
+                ..raw()
+            },
+            "CURRENCY",
+        ),
+        (
+            RawConfig {
+                redis_addr: Some("localhost".into()),
+                ..raw()
+            },
+            "REDIS_ADDR",
+        ),
+        (
+            RawConfig {
+                app_id: Some("x12".into()),
+                ..raw()
+            },
+            "APP_ID",
+        ),
+        (
+            RawConfig {
+                host: Some("0.0.0.0".into()),
+                ..raw()
+            },
+            "API_KEY",
+        ),
+        (
+            RawConfig {
+                api_key: Some("short".into()),
+                ..raw()
+            },
+            "API_KEY",
+        ),
+        (
+            RawConfig {
+                log_format: Some("xml".into()),
+                ..raw()
+            },
+            "LOG_FORMAT",
+        ),
+    ];
+    for (raw, key) in cases {
+        let err = Config::from_raw(&raw).expect_err(key);
+        assert_eq!(err.key, key);
+        let text = err.to_string();
+        assert!(text.starts_with(key) && text.contains("Fix:"), "{text}");
+    }
+    // A public HOST is fine with a key.
+    let ok = RawConfig {
+        host: Some("0.0.0.0".into()),
+        api_key: Some("0123456789abcdef0123".into()),
+        ..raw()
+    };
+    assert!(Config::from_raw(&ok).is_ok());
+}
+
+#[test]
+fn secrets_do_not_show_in_debug_output() {
+    let c = Config::from_raw(&RawConfig {
+        api_key: Some("super-secret-api-key-123".into()),
+        webhook_secret: Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()),
+        redis_addr: Some("redis://:redispass@h:6379".into()),
+        ..raw()
+    })
+    .unwrap();
+    let dbg = format!("{c:?}");
+    for secret in [
+        "super-secret-api-key-123",
+        "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "redispass",
+    ] {
+        assert!(!dbg.contains(secret), "{dbg}");
+    }
+}
+
+/// `.env` < environment < flag, seen through the real binary: the error names
+/// whichever value won.
+#[test]
+fn precedence_dotenv_then_env_then_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".env"), "LIMIT=from-dotenv\n").unwrap();
+    let run = |env: Option<&str>, flag: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_paycue"));
+        cmd.current_dir(dir.path()).env_clear().arg("parse");
+        if let Some(v) = env {
+            cmd.env("LIMIT", v);
+        }
+        if let Some(v) = flag {
+            cmd.args(["--limit", v]);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(None, None);
+    assert_eq!(code, Some(78), "{err}");
+    assert!(
+        err.contains("LIMIT") && err.contains("from-dotenv"),
+        "{err}"
+    );
+    let (_, err) = run(Some("from-env"), None);
+    assert!(err.contains("from-env"), "{err}");
+    let (_, err) = run(Some("from-env"), Some("from-flag"));
+    assert!(err.contains("from-flag"), "{err}");
+}
+
+#[test]
+fn public_host_without_api_key_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_paycue"))
+        .current_dir(dir.path())
+        .env_clear()
+        .env("HOST", "0.0.0.0")
+        .args(["run", "--source", "stdin", "--store", "memory"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("API_KEY") && err.contains("HOST"), "{err}");
+}
