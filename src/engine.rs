@@ -106,9 +106,16 @@ impl Engine {
             idempotency: req.idempotency,
         };
         let outcome = self.store.create(new).await?;
-        if let CreateOutcome::Created(tx) = &outcome {
-            self.metrics.created.inc();
-            tracing::info!(transaction_id = %tx.id, amount = %tx.amount, card = ?tx.card, "transaction created");
+        match &outcome {
+            CreateOutcome::Created(tx) => {
+                self.metrics.created.inc();
+                tracing::info!(transaction_id = %tx.id, amount = %tx.amount, card = ?tx.card, "transaction created");
+            }
+            CreateOutcome::NoFreeAmount => {
+                self.metrics.no_free_amount.inc();
+                tracing::warn!(requested_amount = %req.amount, limit = self.config.limit, "no free amount near the price");
+            }
+            CreateOutcome::Replayed(_) | CreateOutcome::IdempotencyConflict => {}
         }
         Ok(outcome)
     }
@@ -116,7 +123,7 @@ impl Engine {
     pub async fn cancel(&self, id: &str) -> Result<CancelOutcome, StoreError> {
         let outcome = self.store.cancel(id, &new_event_id(), now_millis()).await?;
         if let CancelOutcome::Cancelled(tx) = &outcome {
-            self.metrics.cancelled.inc();
+            self.metrics.cancelled("api");
             tracing::info!(transaction_id = %tx.id, "transaction cancelled by API");
             self.outbox.notify_waiters();
         }
@@ -135,7 +142,9 @@ impl Engine {
             return Ok(IngestOutcome::Untrusted);
         }
         let note = parsers::parse(Some(msg.sender_id), None, &msg.text);
-        self.metrics.parsed.inc();
+        // Kind's Debug name, lowercased, is its serde name (`credit`, ...).
+        self.metrics
+            .message(&format!("{:?}", note.kind).to_ascii_lowercase());
         let (Kind::Credit, Some(amount)) = (note.kind, note.amount) else {
             let fresh = self.store.mark_seen(msg.chat(), msg.message_id).await?;
             tracing::debug!(message_id = msg.message_id, kind = ?note.kind, "not a credit");
@@ -145,6 +154,7 @@ impl Engine {
                 IngestOutcome::Duplicate
             });
         };
+        self.metrics.credits_parsed.inc();
         let credit = IncomingCredit {
             credit_id: uuid::Uuid::new_v4().to_string(),
             event_id: new_event_id(),
@@ -208,7 +218,8 @@ impl Engine {
                 self.outbox.notify_waiters();
             }
             ApplyOutcome::Unmatched { credit } => {
-                self.metrics.unmatched.inc();
+                self.metrics
+                    .unmatched(credit.reason.as_deref().unwrap_or("unknown"));
                 tracing::warn!(credit_id = %credit.id, amount = %credit.amount, reason = ?credit.reason, "credit matches no transaction");
             }
         }
@@ -231,7 +242,7 @@ impl Engine {
             let batch = self.store.expire_due(now, &ids).await?;
             let done = batch.len() < ids.len();
             for tx in &batch {
-                self.metrics.cancelled.inc();
+                self.metrics.cancelled("expired");
                 tracing::info!(transaction_id = %tx.id, "transaction expired");
             }
             all.extend(batch);

@@ -100,7 +100,8 @@ pub async fn deliver(engine: &Engine, client: &reqwest::Client, url: &reqwest::U
     let started = Instant::now();
     let at = now_millis();
     let sent = req.body(body).send().await;
-    let duration_ms = started.elapsed().as_millis() as i64;
+    let took = started.elapsed();
+    let duration_ms = took.as_millis() as i64;
     let (status_code, error) = match &sent {
         Ok(resp) => (
             Some(resp.status().as_u16()),
@@ -109,13 +110,16 @@ pub async fn deliver(engine: &Engine, client: &reqwest::Client, url: &reqwest::U
         Err(e) => (None, Some(describe(e))),
     };
     engine.metrics.webhook_attempts.inc();
+    engine.metrics.delivery(took);
     let attempt_no = d.event.attempts.len() as u32 + 1;
     let result = if error.is_none() {
+        observe_credit_to_webhook(engine, &d);
         tracing::info!(transaction_id = %d.transaction.id, event_id, action = d.event.action.as_str(), duration_ms, "webhook delivered");
         AttemptResult::Delivered
     } else {
         engine.metrics.webhook_failures.inc();
         if attempt_no > engine.config.webhook_retries {
+            engine.metrics.webhook_exhausted.inc();
             tracing::error!(transaction_id = %d.transaction.id, event_id, error = ?error, attempts = attempt_no, "webhook failed; retries exhausted");
             AttemptResult::Failed
         } else {
@@ -140,7 +144,21 @@ pub async fn deliver(engine: &Engine, client: &reqwest::Client, url: &reqwest::U
         .finish_attempt(&event_id, attempt, result)
         .await
     {
-        tracing::warn!(event_id, error = %e, "cannot record the webhook attempt; it will be retried after its lease");
+        tracing::warn!(transaction_id = %d.transaction.id, event_id, error = %e, "cannot record the webhook attempt; it will be retried after its lease");
+    }
+}
+
+/// Credit received -> shop answered 2xx, for the first success of a
+/// `confirm` or `late` event only: a redelivery asked for hours later is not
+/// latency.
+fn observe_credit_to_webhook(engine: &Engine, d: &Delivery) {
+    let Some(credit) = &d.credit else { return };
+    let delivered_before = d.event.attempts.iter().any(|a| a.error.is_none());
+    if !delivered_before {
+        let ms = (now_millis() - credit.received_at).max(0);
+        engine
+            .metrics
+            .credit_to_webhook(Duration::from_millis(ms as u64));
     }
 }
 
