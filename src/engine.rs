@@ -109,7 +109,7 @@ impl Engine {
         match &outcome {
             CreateOutcome::Created(tx) => {
                 self.metrics.created.inc();
-                tracing::info!(transaction_id = %tx.id, amount = %tx.amount, card = ?tx.card, "transaction created");
+                tracing::info!(transaction_id = %tx.id, amount = %tx.amount, card = tx.card.as_deref().unwrap_or("default"), "transaction created");
             }
             CreateOutcome::NoFreeAmount => {
                 self.metrics.no_free_amount.inc();
@@ -220,7 +220,7 @@ impl Engine {
             ApplyOutcome::Unmatched { credit } => {
                 self.metrics
                     .unmatched(credit.reason.as_deref().unwrap_or("unknown"));
-                tracing::warn!(credit_id = %credit.id, amount = %credit.amount, reason = ?credit.reason, "credit matches no transaction");
+                tracing::warn!(credit_id = %credit.id, amount = %credit.amount, card = credit.card_last4.as_deref().unwrap_or("none"), reason = credit.reason.as_deref().unwrap_or("unknown"), "credit matches no transaction");
             }
         }
     }
