@@ -23,6 +23,7 @@ use crate::store::CreateOutcome;
 
 pub mod auth;
 pub mod error;
+pub mod openapi;
 
 pub use error::ApiError;
 
@@ -46,6 +47,7 @@ pub fn router(engine: Arc<Engine>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/health/", get(health))
+        .route("/openapi.json", get(openapi::document))
         .merge(api)
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
         .method_not_allowed_fallback(|| async {
