@@ -44,18 +44,20 @@ impl Drop for Example {
 
 /// Starts `program args` with WEBHOOK_SECRET and PORT set; waits until it listens.
 fn start_receiver(program: &str, args: &[&str], port: u16) -> Example {
-    let child = Command::new(program)
-        .args(args)
-        .current_dir(examples())
-        .env("WEBHOOK_SECRET", format!("whsec_{SECRET_B64}"))
-        .env("PORT", port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+    let receiver = Example(
+        Command::new(program)
+            .args(args)
+            .current_dir(examples())
+            .env("WEBHOOK_SECRET", format!("whsec_{SECRET_B64}"))
+            .env("PORT", port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {program}: {e}")),
+    );
     for _ in 0..200 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Example(child);
+            return receiver;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
