@@ -1,6 +1,8 @@
 //! Telegram edge (grammers). The only module that imports grammers.
 //! (Interim: the login and watcher land with the Telegram issue.)
 
+pub mod lock;
+
 use std::process::ExitCode;
 use std::sync::Arc;
 
