@@ -51,6 +51,8 @@ pub enum Command {
     Parse,
     /// Run the whole loop in memory (no Redis, no Telegram) and show it.
     Demo,
+    /// Check settings, Redis, the Telegram session and WEBHOOK_URL; print a checklist.
+    Check(crate::check::CheckArgs),
 }
 
 #[derive(clap::Args, Debug, Default)]
@@ -85,6 +87,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match Config::from_raw(&cli.config) {
         Ok(c) => c,
+        Err(e) if matches!(cli.command, Some(Command::Check(_))) => {
+            print!("{}", crate::check::config_failure(&e).render());
+            return ExitCode::from(exit::CONFIG);
+        }
         Err(e) => return config_error(&e),
     };
     let command = match (cli.telegram, cli.command) {
@@ -93,7 +99,10 @@ pub fn main() -> ExitCode {
         (false, Some(c)) => c,
     };
     // The demo prints its own story; only warnings from the machinery.
-    init_logging(&config, matches!(command, Command::Demo | Command::Parse));
+    init_logging(
+        &config,
+        matches!(command, Command::Demo | Command::Parse | Command::Check(_)),
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -126,6 +135,14 @@ async fn dispatch(command: Command, config: Config) -> ExitCode {
                     eprintln!("paycue parse: {e}");
                     ExitCode::FAILURE
                 }
+            }
+        }
+        Command::Check(args) => {
+            let report = crate::check::run(&config, &args).await;
+            print!("{}", report.render());
+            match report.failed() {
+                true => ExitCode::FAILURE,
+                false => ExitCode::SUCCESS,
             }
         }
         Command::Demo => match crate::demo::run().await {

@@ -6,6 +6,7 @@
 
 pub mod allocation;
 pub mod app;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod demo;
