@@ -23,7 +23,7 @@ local function record(outcome, txid, reason)
   if txid then redis.call('HSET', ck, 'transaction_id', txid) end
   if reason then redis.call('HSET', ck, 'reason', reason) end
   if outcome ~= 'confirmed' then
-    redis.call('ZADD', P .. 'credits:' .. outcome, ms(now), cid)
+    redis.call('ZADD', P .. 'credits:' .. outcome, redis.call('INCR', P .. 'seq'), cid)
   end
 end
 

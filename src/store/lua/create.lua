@@ -47,8 +47,12 @@ redis.call('HSET', P .. 'tx:' .. id, 'id', id, 'status', 'pending', 'amount', am
   'requested_amount', requested, 'card', card, 'currency', currency,
   'created_at', created, 'expires_at', expires, 'metadata', metadata, 'hold', field)
 redis.call('ZADD', P .. 'deadlines', expires, id)
-redis.call('ZADD', P .. 'txs:all', created, id)
-redis.call('ZADD', P .. 'txs:pending', created, id)
+-- Listings are ordered by a sequence, not by time: several transactions
+-- can be created in one millisecond, and "newest first" must be exact.
+local seq = redis.call('INCR', P .. 'seq')
+redis.call('HSET', P .. 'tx:' .. id, 'seq', seq)
+redis.call('ZADD', P .. 'txs:all', seq, id)
+redis.call('ZADD', P .. 'txs:pending', seq, id)
 if ikey ~= '' then
   redis.call('SET', P .. 'idem:' .. ikey, ifp .. '|' .. id, 'PX', ittl)
 end

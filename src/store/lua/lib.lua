@@ -42,7 +42,7 @@ local function end_tx(id, status, reason, now, grace)
   if reason then redis.call('HSET', k, 'cancel_reason', reason) end
   redis.call('ZREM', P .. 'deadlines', id)
   redis.call('ZREM', P .. 'txs:pending', id)
-  redis.call('ZADD', P .. 'txs:' .. status, redis.call('HGET', k, 'created_at'), id)
+  redis.call('ZADD', P .. 'txs:' .. status, redis.call('HGET', k, 'seq'), id)
   local field = redis.call('HGET', k, 'hold')
   local release = now + grace
   redis.call('HSET', P .. 'holds', field, id .. '|' .. ms(release))
