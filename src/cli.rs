@@ -113,7 +113,12 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(dispatch(command, config))
+    let code = runtime.block_on(dispatch(command, config));
+    // Dropping the runtime would wait for every blocking task, and a pending
+    // stdin read (`--source stdin`) never ends: on SIGTERM paycue would hang
+    // until systemd kills it. Everything that matters has finished here.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    code
 }
 
 fn config_error(e: &ConfigError) -> ExitCode {

@@ -200,3 +200,26 @@ async fn debug_logs_are_readable_text_without_colour_codes() {
     );
     d.assert_no_secrets();
 }
+
+/// systemd stops paycue with SIGTERM: it logs the shutdown and exits 0 on its
+/// own, even with a stdin source whose read never returns (before the fix it
+/// hung until SIGKILL). The 30 s bound is systemd's TimeoutStopSec.
+#[tokio::test]
+async fn sigterm_is_logged_and_the_daemon_exits_cleanly() {
+    let receiver = Receiver::start().await;
+    let mut d = Daemon::start(&receiver.url, &[]);
+    let pid = d.child.id().to_string();
+    let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(sent.success());
+    d.wait_for(|l| l.contains("shutting down"));
+    let mut status = None;
+    for _ in 0..300 {
+        status = d.child.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = status.expect("paycue still running 30 s after SIGTERM");
+    assert!(status.success(), "{status:?}");
+}
