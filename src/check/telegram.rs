@@ -14,7 +14,7 @@ use crate::parsers::{HUMO_BOT_ID, NBU_BOT_ID, UZCARD_BOT_ID};
 use crate::telegram::lock::{holder, lock_file, session_file};
 use crate::telegram::message::check_watch_ids;
 
-const LOGIN_FIX: &str = "log in once as the user paycue runs as: cd /var/lib/paycue && sudo -u paycue paycue --telegram";
+const LOGIN_FIX: &str = "log in once as the user paycue runs as: sudo -u paycue sh -c 'cd /var/lib/paycue && paycue --telegram'";
 
 pub async fn check(report: &mut Report, config: &Config) {
     match (config.app_id, &config.app_hash) {
@@ -71,7 +71,7 @@ pub async fn check(report: &mut Report, config: &Config) {
         Err(e) => report.fail(
             "session lock",
             format!("cannot read {}: {e}", lock_file(&dir).display()),
-            "run check as the user paycue runs as (sudo -u paycue paycue check)",
+            "run check as the user paycue runs as: sudo -u paycue sh -c 'cd /var/lib/paycue && paycue check'",
         ),
     }
 }
