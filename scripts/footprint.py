@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Footprint of a paycue release binary: size, start-up time to ready, and
-resident memory idle and under load. Prints a Markdown table for the README.
+"""Footprint of a paycue release binary: size, start-up time to ready,
+resident memory idle and under load, and Redis memory per transaction.
+Prints a Markdown table for the README.
 
     cargo build --release --locked
     python3 scripts/footprint.py [--binary target/release/paycue] [--creates 5000] [--clients 16]
@@ -69,6 +70,24 @@ def get(port, path):
         return None, ""
     finally:
         conn.close()
+
+
+def redis_used_memory(sock):
+    """used_memory from INFO memory, over the unix socket (RESP by hand)."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(sock)
+        s.sendall(b"INFO memory\r\n")
+        data = b""
+        while b"\r\n" not in data:
+            data += s.recv(65536)
+        header, rest = data.split(b"\r\n", 1)
+        size = int(header[1:])
+        while len(rest) < size:
+            rest += s.recv(65536)
+    for line in rest.decode().splitlines():
+        if line.startswith("used_memory:"):
+            return int(line.split(":")[1])
+    return 0
 
 
 def humo_credit(amount, message_id):
@@ -177,10 +196,12 @@ def main():
             paycue = Paycue(args.binary, env, port)
             time.sleep(5)
             idle_rss, idle_hwm = proc_kib(paycue.proc.pid, "VmRSS"), proc_kib(paycue.proc.pid, "VmHWM")
+            redis_before = redis_used_memory(sock)
             rate = load(paycue, args.creates, args.clients)
             wait_until(lambda: paycue.metric("paycue_webhook_attempts_total") >= args.creates, "webhooks", 300)
             confirmed = paycue.metric("paycue_transactions_confirmed_total")
             load_rss, load_hwm = proc_kib(paycue.proc.pid, "VmRSS"), proc_kib(paycue.proc.pid, "VmHWM")
+            per_tx = (redis_used_memory(sock) - redis_before) / args.creates
             paycue.stop()
         finally:
             for p in (receiver, redis):
@@ -195,6 +216,7 @@ def main():
     print(f"| RSS idle (after 5 s) | {mib(idle_rss)} (peak {mib(idle_hwm)}) |")
     print(f"| RSS after load: {args.creates} creates by {args.clients} clients, each paid and confirmed by webhook | {mib(load_rss)} (peak {mib(load_hwm)}) |")
     print(f"| creates/s during that load (Python client-bound) | {rate:.0f} ({int(confirmed)} confirmed) |")
+    print(f"| Redis memory per paid transaction (with its credit and webhook event) | {per_tx / 1024:.1f} KiB |")
 
 
 if __name__ == "__main__":
