@@ -145,9 +145,10 @@ async fn dispatch(command: Command, config: Config) -> ExitCode {
         Command::Check(args) => {
             let report = crate::check::run(&config, &args).await;
             print!("{}", report.render());
-            match report.failed() {
-                true => ExitCode::FAILURE,
-                false => ExitCode::SUCCESS,
+            if report.failed() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
             }
         }
         Command::Demo => match crate::demo::run().await {

@@ -157,6 +157,28 @@ async fn healthy_setup_passes_and_the_test_event_is_signed() {
     // Without --send-test the webhook only gets a GET (the receiver has no GET route: 405).
     run.assert_line("webhook", "ok  ", "answers (HTTP 405 to a GET");
     assert_eq!(run.code, 0, "{}", run.out);
+    assert!(
+        !run.out.contains("redis memory"),
+        "no eviction warning without a limit"
+    );
+
+    // A memory limit with an evicting policy would let Redis delete paycue's keys.
+    for (key, value) in [("maxmemory", "100mb"), ("maxmemory-policy", "allkeys-lru")] {
+        let _: () = redis::cmd("CONFIG")
+            .arg("SET")
+            .arg(key)
+            .arg(value)
+            .query_async(&mut con)
+            .await
+            .unwrap();
+    }
+    let run = check(dir.path(), &env, &[]).await;
+    run.assert_line("redis memory", "warn", "allkeys-lru");
+    assert!(
+        run.out.contains("maxmemory-policy noeviction"),
+        "{}",
+        run.out
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -94,13 +94,14 @@ fn watched(report: &mut Report, ids: &[i64]) {
             other => other.to_string(),
         })
         .collect();
-    match named.is_empty() {
-        true => report.fail(
+    if named.is_empty() {
+        report.fail(
             "watch ids",
             "WATCH_ID is empty: paycue would read nothing",
             "set WATCH_ID=856254490 (HUMO) or the ids of your banks' bots",
-        ),
-        false => report.ok("watch ids", format!("reads {}", named.join(", "))),
+        );
+    } else {
+        report.ok("watch ids", format!("reads {}", named.join(", ")));
     }
 }
 
