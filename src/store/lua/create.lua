@@ -28,10 +28,13 @@ if #fields == 0 then return {'nofree'} end
 local held = redis.call('HMGET', P .. 'holds', unpack(fields))
 local chosen = nil
 for i = 1, #fields do
-  local free = not held[i]
-  if not free then
-    local release = string.match(held[i], '|(%d+)$')
-    free = release ~= nil and tonumber(release) <= now
+  local v = held[i]
+  local free = not v
+  -- A pending hold ends in '|' (byte 124): held, no parsing needed. Only an
+  -- ended one ("<id>|<release>") is parsed, to see if its grace is over.
+  if v and string.byte(v, -1) ~= 124 then
+    local bar = string.find(v, '|', 1, true)
+    free = bar ~= nil and tonumber(string.sub(v, bar + 1)) <= now
   end
   if free then chosen = i break end
 end
