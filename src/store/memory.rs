@@ -400,15 +400,21 @@ impl Store for MemoryStore {
         lease_ms: i64,
     ) -> Result<Option<Delivery>, StoreError> {
         let mut st = self.lock()?;
-        let due = st
-            .event_order
-            .iter()
-            .filter_map(|id| st.events.get(id))
-            .filter(|e| {
-                e.state == DeliveryState::Pending && e.next_attempt_at.is_some_and(|t| t <= now)
-            })
-            .min_by_key(|e| e.next_attempt_at)
-            .map(|e| e.id.clone());
+        // Events of one transaction go out in order: an event waits while an
+        // earlier event of its transaction is still pending.
+        let mut waiting: HashSet<&str> = HashSet::new();
+        let mut due: Option<&Event> = None;
+        for e in st.event_order.iter().filter_map(|id| st.events.get(id)) {
+            if e.state != DeliveryState::Pending {
+                continue;
+            }
+            let first = waiting.insert(e.transaction_id.as_str());
+            let ready = e.next_attempt_at.is_some_and(|t| t <= now);
+            if first && ready && due.is_none_or(|d| e.next_attempt_at < d.next_attempt_at) {
+                due = Some(e);
+            }
+        }
+        let due = due.map(|e| e.id.clone());
         let Some(id) = due else { return Ok(None) };
         let Some(event) = st.events.get_mut(&id) else {
             return Ok(None);

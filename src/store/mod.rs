@@ -17,6 +17,7 @@ use crate::money::Money;
 
 pub mod memory;
 pub mod redis;
+mod redis_codec;
 
 pub use memory::MemoryStore;
 pub use redis::RedisStore;

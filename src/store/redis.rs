@@ -1,7 +1,23 @@
-//! Redis store. (Interim: lands with the Redis store work.)
+//! The production store: every mutation is one Lua script (files in `lua/`,
+//! each prefixed with `lua/lib.lua`), so it is atomic even with several paycue
+//! processes sharing one Redis. Reads that need no atomicity are plain
+//! pipelined commands.
+//!
+//! Connecting is lazy and self-healing: `open` does not touch the network;
+//! the first command connects, and after Redis goes away the connection
+//! manager reconnects while callers get `StoreError::Unavailable` (HTTP 503)
+//! instead of hanging. Scripts are sent by SHA and reloaded automatically
+//! when a restarted Redis no longer knows them.
+
+use std::sync::LazyLock;
+use std::time::Duration;
 
 use async_trait::async_trait;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Script, Value};
+use tokio::sync::OnceCell;
 
+use super::redis_codec::{self as codec, Fields};
 use super::{
     ApplyOutcome, AttemptResult, CancelOutcome, CreateOutcome, IncomingCredit, NewTransaction,
     Store, StoreError, StoreSettings,
@@ -9,80 +25,478 @@ use super::{
 use crate::model::{
     Attempt, CreditOutcome, CreditRecord, Delivery, Event, Millis, Transaction, TxStatus,
 };
+use crate::store::memory::EARLY_TOLERANCE_MS;
+
+const P: &str = "paycue:";
+
+macro_rules! script {
+    ($file:literal) => {
+        LazyLock::new(|| {
+            Script::new(concat!(
+                include_str!("lua/lib.lua"),
+                "\n",
+                include_str!(concat!("lua/", $file))
+            ))
+        })
+    };
+}
+
+static CREATE: LazyLock<Script> = script!("create.lua");
+static APPLY: LazyLock<Script> = script!("apply.lua");
+static MARK_SEEN: LazyLock<Script> = script!("mark_seen.lua");
+static CANCEL: LazyLock<Script> = script!("cancel.lua");
+static EXPIRE: LazyLock<Script> = script!("expire.lua");
+static CLAIM: LazyLock<Script> = script!("claim.lua");
+static FINISH: LazyLock<Script> = script!("finish.lua");
+static REDELIVER: LazyLock<Script> = script!("redeliver.lua");
 
 pub struct RedisStore {
-    _url: String,
-    _settings: StoreSettings,
+    client: Result<redis::Client, String>,
+    conn: OnceCell<ConnectionManager>,
+    settings: StoreSettings,
 }
 
 impl RedisStore {
     /// Does not connect yet: the first command does, and reconnects after.
+    /// A malformed URL is reported by every call (config validates it first).
     pub fn open(url: &str, settings: StoreSettings) -> RedisStore {
         RedisStore {
-            _url: url.to_string(),
-            _settings: settings,
+            client: redis::Client::open(url).map_err(|e| e.to_string()),
+            conn: OnceCell::new(),
+            settings,
         }
+    }
+
+    async fn conn(&self) -> Result<ConnectionManager, StoreError> {
+        let client = self.client.as_ref().map_err(|e| unavailable(e.clone()))?;
+        let conn = self
+            .conn
+            .get_or_try_init(|| async {
+                // Fail fast while Redis is away: the API answers 503 and the
+                // next call tries again, rather than requests piling up.
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Duration::from_secs(2))
+                    .set_response_timeout(Duration::from_secs(5))
+                    .set_number_of_retries(1)
+                    .set_max_delay(500);
+                ConnectionManager::new_with_config(client.clone(), config)
+                    .await
+                    .map_err(map_err)
+            })
+            .await?;
+        Ok(conn.clone())
+    }
+
+    async fn run(&self, script: &Script, args: &[String]) -> Result<Value, StoreError> {
+        let mut conn = self.conn().await?;
+        let mut call = script.prepare_invoke();
+        for a in args {
+            call.arg(a);
+        }
+        call.invoke_async(&mut conn).await.map_err(map_err)
+    }
+
+    async fn query(&self, cmd: &redis::Cmd) -> Result<Value, StoreError> {
+        let mut conn = self.conn().await?;
+        cmd.query_async(&mut conn).await.map_err(map_err)
+    }
+
+    /// HGETALL of many keys in one round trip.
+    async fn hashes(&self, keys: &[String]) -> Result<Vec<Fields>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for k in keys {
+            pipe.hgetall(k);
+        }
+        let mut conn = self.conn().await?;
+        let replies: Vec<Value> = pipe.query_async(&mut conn).await.map_err(map_err)?;
+        replies.into_iter().map(Fields::from_value).collect()
+    }
+
+    fn grace(&self) -> String {
+        self.settings.grace_ms.to_string()
     }
 }
 
-fn todo() -> StoreError {
-    StoreError::Unavailable("redis store not built yet".into())
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+/// Our scripts signal broken data with a `PAYCUE_CORRUPT` error reply and a
+/// script bug shows as a script error; everything else (refused, dropped,
+/// timed out, loading) means Redis is not reachable right now.
+fn map_err(e: redis::RedisError) -> StoreError {
+    let text = e.to_string();
+    if e.code() == Some("PAYCUE_CORRUPT") || text.contains("user_script") {
+        StoreError::Corrupt(text)
+    } else {
+        StoreError::Unavailable(text)
+    }
+}
+
+fn tag(items: &mut std::vec::IntoIter<Value>) -> Result<String, StoreError> {
+    items
+        .next()
+        .map(codec::string)
+        .transpose()?
+        .ok_or_else(|| StoreError::Corrupt("empty script reply".into()))
+}
+
+fn tx_of(v: Option<Value>) -> Result<Transaction, StoreError> {
+    let fields = Fields::from_value(v.unwrap_or(Value::Nil))?;
+    codec::transaction(&fields)
+}
+
+/// The credit record as the script wrote it.
+fn credit_record(
+    c: &IncomingCredit,
+    outcome: CreditOutcome,
+    tx: Option<&str>,
+    reason: Option<String>,
+) -> CreditRecord {
+    CreditRecord {
+        id: c.credit_id.clone(),
+        outcome,
+        transaction_id: tx.map(str::to_string),
+        reason,
+        bank: c.bank.clone(),
+        amount: c.amount,
+        currency: c.currency.clone(),
+        card_last4: c.card_last4.clone(),
+        sender_id: c.sender_id,
+        chat_id: c.chat_id,
+        message_id: c.message_id,
+        date: c.date,
+        received_at: c.received_at,
+    }
 }
 
 #[async_trait]
 impl Store for RedisStore {
-    async fn create(&self, _new: NewTransaction) -> Result<CreateOutcome, StoreError> {
-        Err(todo())
+    async fn create(&self, new: NewTransaction) -> Result<CreateOutcome, StoreError> {
+        let (ikey, ifp) = new.idempotency.clone().unwrap_or_default();
+        let mut args = vec![
+            new.id.clone(),
+            new.requested_amount.minor().to_string(),
+            new.currency.clone(),
+            new.created_at.to_string(),
+            new.expires_at.to_string(),
+            new.metadata
+                .as_ref()
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
+            ikey,
+            ifp,
+            self.settings.idempotency_ms.to_string(),
+        ];
+        for slot in &new.candidates {
+            args.push(codec::hold_field(&slot.card, slot.amount));
+            args.push(slot.card.clone());
+            args.push(slot.amount.minor().to_string());
+        }
+        let mut reply = codec::array(self.run(&CREATE, &args).await?)?.into_iter();
+        match tag(&mut reply)?.as_str() {
+            "created" => {
+                let index = tag(&mut reply)?
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| new.candidates.get(i))
+                    .ok_or_else(|| StoreError::Corrupt("bad slot index".into()))?;
+                Ok(CreateOutcome::Created(Transaction {
+                    id: new.id,
+                    status: TxStatus::Pending,
+                    amount: index.amount,
+                    requested_amount: new.requested_amount,
+                    card: (!index.card.is_empty()).then(|| index.card.clone()),
+                    currency: new.currency,
+                    created_at: new.created_at,
+                    expires_at: new.expires_at,
+                    ended_at: None,
+                    cancel_reason: None,
+                    metadata: new.metadata,
+                    paid_by: None,
+                    late_credits: Vec::new(),
+                    last_event: None,
+                }))
+            }
+            "replayed" => Ok(CreateOutcome::Replayed(tx_of(reply.next())?)),
+            "conflict" => Ok(CreateOutcome::IdempotencyConflict),
+            "nofree" => Ok(CreateOutcome::NoFreeAmount),
+            other => Err(StoreError::Corrupt(format!("create replied {other}"))),
+        }
     }
-    async fn get(&self, _id: &str) -> Result<Option<Transaction>, StoreError> {
-        Err(todo())
+
+    async fn get(&self, id: &str) -> Result<Option<Transaction>, StoreError> {
+        let fields = Fields::from_value(
+            self.query(redis::cmd("HGETALL").arg(format!("{P}tx:{id}")))
+                .await?,
+        )?;
+        if fields.is_empty() {
+            return Ok(None);
+        }
+        codec::transaction(&fields).map(Some)
     }
-    async fn list(&self, _s: Option<TxStatus>, _l: usize) -> Result<Vec<Transaction>, StoreError> {
-        Err(todo())
+
+    async fn list(
+        &self,
+        status: Option<TxStatus>,
+        limit: usize,
+    ) -> Result<Vec<Transaction>, StoreError> {
+        let index = status.map(TxStatus::as_str).unwrap_or("all");
+        let ids = self.newest(&format!("{P}txs:{index}"), limit).await?;
+        let keys: Vec<String> = ids.iter().map(|id| format!("{P}tx:{id}")).collect();
+        self.hashes(&keys)
+            .await?
+            .iter()
+            .map(codec::transaction)
+            .collect()
     }
-    async fn cancel(&self, _id: &str, _e: &str, _n: Millis) -> Result<CancelOutcome, StoreError> {
-        Err(todo())
+
+    async fn cancel(
+        &self,
+        id: &str,
+        event_id: &str,
+        now: Millis,
+    ) -> Result<CancelOutcome, StoreError> {
+        let args = [
+            id.to_string(),
+            event_id.to_string(),
+            now.to_string(),
+            self.grace(),
+        ];
+        let mut reply = codec::array(self.run(&CANCEL, &args).await?)?.into_iter();
+        match tag(&mut reply)?.as_str() {
+            "notfound" => Ok(CancelOutcome::NotFound),
+            "notpending" => Ok(CancelOutcome::NotPending(tx_of(reply.next())?)),
+            "cancelled" => Ok(CancelOutcome::Cancelled(tx_of(reply.next())?)),
+            other => Err(StoreError::Corrupt(format!("cancel replied {other}"))),
+        }
     }
-    async fn expire_due(&self, _n: Millis, _e: &[String]) -> Result<Vec<Transaction>, StoreError> {
-        Err(todo())
+
+    async fn expire_due(
+        &self,
+        now: Millis,
+        event_ids: &[String],
+    ) -> Result<Vec<Transaction>, StoreError> {
+        let mut args = vec![now.to_string(), self.grace()];
+        args.extend(event_ids.iter().cloned());
+        codec::array(self.run(&EXPIRE, &args).await?)?
+            .into_iter()
+            .map(|v| tx_of(Some(v)))
+            .collect()
     }
-    async fn mark_seen(&self, _c: i64, _m: i64) -> Result<bool, StoreError> {
-        Err(todo())
+
+    async fn mark_seen(&self, chat_id: i64, message_id: i64) -> Result<bool, StoreError> {
+        let args = [chat_id.to_string(), message_id.to_string()];
+        Ok(matches!(self.run(&MARK_SEEN, &args).await?, Value::Int(1)))
     }
-    async fn apply_credit(&self, _c: IncomingCredit) -> Result<ApplyOutcome, StoreError> {
-        Err(todo())
+
+    async fn apply_credit(&self, c: IncomingCredit) -> Result<ApplyOutcome, StoreError> {
+        let fields = codec::credit_fields(&c);
+        let mut args = vec![
+            c.chat_id.to_string(),
+            c.message_id.to_string(),
+            c.credit_id.clone(),
+            c.event_id.clone(),
+            c.cancel_event_id.clone(),
+            c.amount.minor().to_string(),
+            c.currency.clone().unwrap_or_default(),
+            c.expected_currency.clone(),
+            c.date.to_string(),
+            c.received_at.to_string(),
+            self.grace(),
+            EARLY_TOLERANCE_MS.to_string(),
+            fields.len().to_string(),
+        ];
+        for (name, value) in fields {
+            args.push(name.to_string());
+            args.push(value);
+        }
+        args.extend(c.cards.iter().map(|card| codec::hold_field(card, c.amount)));
+        let mut reply = codec::array(self.run(&APPLY, &args).await?)?.into_iter();
+        match tag(&mut reply)?.as_str() {
+            "duplicate" => Ok(ApplyOutcome::Duplicate),
+            "unmatched" => {
+                let reason = tag(&mut reply)?;
+                let credit = credit_record(&c, CreditOutcome::Unmatched, None, Some(reason));
+                Ok(ApplyOutcome::Unmatched { credit })
+            }
+            "confirmed" => {
+                let transaction = tx_of(reply.next())?;
+                let credit =
+                    credit_record(&c, CreditOutcome::Confirmed, Some(&transaction.id), None);
+                Ok(ApplyOutcome::Confirmed {
+                    transaction,
+                    credit,
+                })
+            }
+            "late" => {
+                let transaction = tx_of(reply.next())?;
+                let credit = credit_record(&c, CreditOutcome::Late, Some(&transaction.id), None);
+                Ok(ApplyOutcome::Late {
+                    transaction,
+                    credit,
+                })
+            }
+            other => Err(StoreError::Corrupt(format!("apply replied {other}"))),
+        }
     }
-    async fn last_message_id(&self, _c: i64) -> Result<Option<i64>, StoreError> {
-        Err(todo())
+
+    async fn last_message_id(&self, chat_id: i64) -> Result<Option<i64>, StoreError> {
+        let v = self
+            .query(
+                redis::cmd("HGET")
+                    .arg(format!("{P}last_message"))
+                    .arg(chat_id),
+            )
+            .await?;
+        match v {
+            Value::Nil => Ok(None),
+            other => codec::string(other)?
+                .parse()
+                .map(Some)
+                .map_err(|_| StoreError::Corrupt("last message id is not a number".into())),
+        }
     }
+
     async fn list_credits(
         &self,
-        _o: CreditOutcome,
-        _l: usize,
+        outcome: CreditOutcome,
+        limit: usize,
     ) -> Result<Vec<CreditRecord>, StoreError> {
-        Err(todo())
+        let index = match outcome {
+            CreditOutcome::Late => "late",
+            CreditOutcome::Unmatched => "unmatched",
+            // Confirmed credits are reached through their transaction.
+            CreditOutcome::Confirmed => return Ok(Vec::new()),
+        };
+        let ids = self.newest(&format!("{P}credits:{index}"), limit).await?;
+        let keys: Vec<String> = ids.iter().map(|id| format!("{P}credit:{id}")).collect();
+        self.hashes(&keys)
+            .await?
+            .iter()
+            .map(codec::credit)
+            .collect()
     }
-    async fn claim_event(&self, _n: Millis, _l: i64) -> Result<Option<Delivery>, StoreError> {
-        Err(todo())
+
+    async fn claim_event(
+        &self,
+        now: Millis,
+        lease_ms: i64,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let args = [now.to_string(), lease_ms.to_string()];
+        let mut reply = codec::array(self.run(&CLAIM, &args).await?)?.into_iter();
+        let (Some(event), Some(attempts), Some(tx), Some(credit)) =
+            (reply.next(), reply.next(), reply.next(), reply.next())
+        else {
+            return Ok(None);
+        };
+        let event = codec::event(&Fields::from_value(event)?, codec::strings(attempts)?)?;
+        let credit = Fields::from_value(credit)?;
+        Ok(Some(Delivery {
+            event,
+            transaction: tx_of(Some(tx))?,
+            credit: if credit.is_empty() {
+                None
+            } else {
+                Some(codec::credit(&credit)?)
+            },
+        }))
     }
+
     async fn finish_attempt(
         &self,
-        _e: &str,
-        _a: Attempt,
-        _r: AttemptResult,
+        event_id: &str,
+        attempt: Attempt,
+        result: AttemptResult,
     ) -> Result<(), StoreError> {
-        Err(todo())
+        let json = serde_json::to_string(&attempt)
+            .map_err(|e| StoreError::Corrupt(format!("attempt: {e}")))?;
+        let (result, at) = match result {
+            AttemptResult::Delivered => ("delivered", 0),
+            AttemptResult::RetryAt(at) => ("retry", at),
+            AttemptResult::Failed => ("failed", 0),
+        };
+        let args = [
+            event_id.to_string(),
+            json,
+            result.to_string(),
+            at.to_string(),
+        ];
+        self.run(&FINISH, &args).await.map(|_| ())
     }
-    async fn redeliver(&self, _t: &str, _n: Millis) -> Result<Option<String>, StoreError> {
-        Err(todo())
+
+    async fn redeliver(
+        &self,
+        transaction_id: &str,
+        now: Millis,
+    ) -> Result<Option<String>, StoreError> {
+        let args = [transaction_id.to_string(), now.to_string()];
+        match self.run(&REDELIVER, &args).await? {
+            Value::Nil => Ok(None),
+            other => codec::string(other).map(Some),
+        }
     }
-    async fn events(&self, _t: &str) -> Result<Vec<Event>, StoreError> {
-        Err(todo())
+
+    async fn events(&self, transaction_id: &str) -> Result<Vec<Event>, StoreError> {
+        let list = redis::cmd("LRANGE")
+            .arg(format!("{P}tx:{transaction_id}:events"))
+            .arg(0)
+            .arg(-1)
+            .to_owned();
+        let ids = codec::strings(self.query(&list).await?)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for id in &ids {
+            pipe.hgetall(format!("{P}event:{id}"));
+            pipe.lrange(format!("{P}event:{id}:attempts"), 0, -1);
+        }
+        let mut conn = self.conn().await?;
+        let replies: Vec<Value> = pipe.query_async(&mut conn).await.map_err(map_err)?;
+        let mut it = replies.into_iter();
+        let mut out = Vec::with_capacity(ids.len());
+        while let (Some(event), Some(attempts)) = (it.next(), it.next()) {
+            out.push(codec::event(
+                &Fields::from_value(event)?,
+                codec::strings(attempts)?,
+            )?);
+        }
+        Ok(out)
     }
+
     async fn held_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
-        Err(todo())
+        let now = crate::model::now_millis();
+        let all = codec::strings(
+            self.query(redis::cmd("HGETALL").arg(format!("{P}holds")))
+                .await?,
+        )?;
+        let mut counts = std::collections::BTreeMap::<String, u64>::new();
+        for pair in all.chunks_exact(2) {
+            let release = pair[1].rsplit_once('|').map(|(_, r)| r).unwrap_or("");
+            let held = release.is_empty() || release.parse::<i64>().is_ok_and(|r| r > now);
+            if held {
+                *counts
+                    .entry(codec::hold_card(&pair[0]).to_string())
+                    .or_default() += 1;
+            }
+        }
+        Ok(counts.into_iter().collect())
     }
+
     async fn ping(&self) -> Result<(), StoreError> {
-        Err(todo())
+        self.query(&redis::cmd("PING")).await.map(|_| ())
+    }
+}
+
+impl RedisStore {
+    /// Members of a sorted set, highest score (newest) first.
+    async fn newest(&self, key: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        let stop = limit.saturating_sub(1) as i64;
+        let cmd = redis::cmd("ZREVRANGE").arg(key).arg(0).arg(stop).to_owned();
+        codec::strings(self.query(&cmd).await?)
     }
 }

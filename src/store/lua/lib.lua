@@ -1,0 +1,66 @@
+-- Shared by every paycue script (prepended to each one). All keys live under
+-- "paycue:". What must stay true: a hold field names at most one transaction;
+-- a transaction leaves "pending" once; its state change and its outbox event
+-- are written by the same script (so atomically).
+--
+-- Numbers: amounts are opaque strings (integer minor units) and are never
+-- turned into Lua numbers. Times are Unix milliseconds (< 2^53, exact in a
+-- double) and are written back with string.format('%d', ...).
+local P = 'paycue:'
+
+local function ms(n)
+  return string.format('%d', n)
+end
+
+-- The transaction holding a hold field at `now`, or nil if the field is free.
+-- A hold value is "<tx id>|" while pending, "<tx id>|<release ms>" once ended.
+local function holder(field, now)
+  local v = redis.call('HGET', P .. 'holds', field)
+  if not v then return nil end
+  local id, release = string.match(v, '^(.*)|(%d*)$')
+  if not id then return nil end
+  if release ~= '' and tonumber(release) <= now then return nil end
+  return id
+end
+
+-- Queues a webhook event for a transaction.
+local function add_event(eid, txid, action, credit, now)
+  local ek = P .. 'event:' .. eid
+  redis.call('HSET', ek, 'id', eid, 'transaction_id', txid, 'action', action,
+    'created_at', ms(now), 'state', 'pending', 'next_attempt_at', ms(now))
+  if credit then redis.call('HSET', ek, 'credit_id', credit) end
+  redis.call('RPUSH', P .. 'tx:' .. txid .. ':events', eid)
+  redis.call('HSET', P .. 'tx:' .. txid, 'last_event', eid)
+  redis.call('ZADD', P .. 'outbox', ms(now), eid)
+end
+
+-- Ends a pending transaction: status, indexes, and the hold, which stays
+-- reserved until now + grace so a late payment never matches a newer order.
+local function end_tx(id, status, reason, now, grace)
+  local k = P .. 'tx:' .. id
+  redis.call('HSET', k, 'status', status, 'ended_at', ms(now))
+  if reason then redis.call('HSET', k, 'cancel_reason', reason) end
+  redis.call('ZREM', P .. 'deadlines', id)
+  redis.call('ZREM', P .. 'txs:pending', id)
+  redis.call('ZADD', P .. 'txs:' .. status, redis.call('HGET', k, 'seq'), id)
+  local field = redis.call('HGET', k, 'hold')
+  local release = now + grace
+  redis.call('HSET', P .. 'holds', field, id .. '|' .. ms(release))
+  redis.call('ZADD', P .. 'hold_release', ms(release), field)
+end
+
+local function tx_fields(id)
+  return redis.call('HGETALL', P .. 'tx:' .. id)
+end
+
+-- Marks a (chat, message id) seen; 0 if it was seen before, so a message is
+-- applied at most once. Also moves the chat's last message id on (catch-up
+-- reads the history after it).
+local function see(chat, msg)
+  if redis.call('SADD', P .. 'seen:' .. chat, msg) == 0 then return 0 end
+  local last = redis.call('HGET', P .. 'last_message', chat)
+  if not last or tonumber(msg) > tonumber(last) then
+    redis.call('HSET', P .. 'last_message', chat, msg)
+  end
+  return 1
+end
