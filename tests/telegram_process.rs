@@ -78,6 +78,17 @@ fn run_without_a_session_exits_77_and_says_to_log_in() {
 }
 
 #[test]
+fn run_with_an_unreadable_session_exits_77_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sessions = tmp.path().join("sessions");
+    std::fs::create_dir_all(&sessions).unwrap();
+    std::fs::write(session_file(&sessions), vec![b'x'; 4096]).unwrap();
+    let out = finish(paycue(tmp.path(), &["run", "--store", "memory"], &creds()));
+    assert_eq!(out.status.code(), Some(77), "{}", text(&out));
+    assert!(text(&out).contains("paycue --telegram"), "{}", text(&out));
+}
+
+#[test]
 fn login_without_app_id_exits_78_and_says_where_to_get_it() {
     let tmp = tempfile::tempdir().unwrap();
     for args in [&["login"][..], &["--telegram"][..]] {
@@ -131,19 +142,18 @@ fn a_second_process_on_the_session_exits_75_naming_the_holder() {
         .spawn()
         .unwrap();
     let pid = first.id();
+    // In this order: the lock is taken, then the session opened (made private).
+    let private = || {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777 == 0o600
+    };
     let deadline = Instant::now() + Duration::from_secs(30);
-    while holder(&sessions).unwrap() != Some(Some(pid)) {
+    while holder(&sessions).unwrap() != Some(Some(pid)) || !private() {
         assert!(
             Instant::now() < deadline,
-            "the first paycue never took the lock"
+            "the first paycue never took the lock and opened the session privately"
         );
         std::thread::sleep(Duration::from_millis(20));
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600, "run made the session private");
     }
 
     for args in [

@@ -12,7 +12,7 @@ use super::connection::{Connection, scan_dialogs};
 use super::errors::TgError;
 use super::lock::{LockError, SessionLock, session_file};
 use super::login::{self, LoginError};
-use super::session;
+use super::session::{self, SessionError};
 use super::terminal::Terminal;
 use crate::cli::exit;
 use crate::config::{Config, ConfigError};
@@ -75,24 +75,40 @@ pub async fn login_command(config: &Config) -> ExitCode {
 
 async fn login(config: &Config, dir: &Path, app_id: i32, app_hash: &str) -> Result<(), LoginError> {
     if session::exists(dir) {
-        let conn = Connection::open(session::open(dir).await?, app_id);
-        let auth = GrammersAuth::new(&conn, app_hash);
-        let already = match auth.is_authorized().await? {
-            true => Some(auth.who_am_i().await?),
-            false => None,
-        };
-        if let Some(account) = already {
-            println!(
-                "Already logged in as {account}. (To switch accounts, run `paycue logout` first.)"
-            );
-            let primed = prime(&conn, config).await;
-            conn.close().await;
-            return primed;
+        match session::open(dir).await {
+            Ok(existing) => {
+                let conn = Connection::open(existing, app_id);
+                let auth = GrammersAuth::new(&conn, app_hash);
+                let already = match auth.is_authorized().await {
+                    Ok(true) => auth.who_am_i().await.map(Some),
+                    Ok(false) => Ok(None),
+                    Err(e) => Err(e),
+                };
+                let result = match already {
+                    Ok(Some(account)) => {
+                        println!(
+                            "Already logged in as {account}. (To switch accounts, run `paycue logout` first.)"
+                        );
+                        Some(prime(&conn, config).await)
+                    }
+                    Ok(None) => None,
+                    Err(e) => Some(Err(e.into())),
+                };
+                conn.close().await;
+                if let Some(result) = result {
+                    return result;
+                }
+            }
+            Err(SessionError::Open { reason, .. }) => {
+                eprintln!("The session file cannot be read ({reason}); starting a new one.");
+            }
+            Err(e) => return Err(e.into()),
         }
-        // Never logged in, or revoked: start from a fresh auth key.
-        conn.close().await;
-        session::remove(dir)
-            .map_err(|e| LoginError::Telegram(TgError::Transient(e.to_string())))?;
+        // Never logged in, revoked, or unreadable: start from a fresh auth key.
+        session::remove(dir).map_err(|source| SessionError::Io {
+            path: session_file(dir),
+            source,
+        })?;
     }
     let conn = Connection::open(session::open(dir).await?, app_id);
     let mut auth = GrammersAuth::new(&conn, app_hash);

@@ -15,7 +15,7 @@ use super::commands::{locked_message, missing};
 use super::connection::{Connection, GrammersInbox};
 use super::lock::{LockError, SessionLock};
 use super::message::check_watch_ids;
-use super::session;
+use super::session::{self, SessionError};
 use super::watcher::{self, End, Tuning};
 use crate::cli::exit;
 use crate::config::Config;
@@ -71,6 +71,11 @@ async fn prepare_and_watch(
     };
     let mut conn = match session::open(&dir).await {
         Ok(s) => Connection::open(s, app_id),
+        // SQLite cannot read it: only a new login helps (and replaces it).
+        Err(e @ SessionError::Open { .. }) => {
+            tracing::error!("{e}: the seller must run `paycue --telegram` to log in again");
+            return Some(exit::LOGGED_OUT);
+        }
         Err(e) => {
             tracing::error!("{e}");
             return Some(1);
