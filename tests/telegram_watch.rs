@@ -28,6 +28,7 @@ support::both!(
     catch_up_reads_every_chat_oldest_first_then_applies_live_once,
     store_outages_are_retried_and_never_skip_a_message,
     expiry_waits_for_the_first_catch_up,
+    shutdown_is_not_blocked_by_a_hung_store,
 );
 
 /// Runs the watcher over `fake` until its live script is used up, then stops it.
@@ -220,10 +221,36 @@ async fn expiry_waits_for_the_first_catch_up(b: Backend) {
     app.stop().await;
 }
 
+async fn shutdown_is_not_blocked_by_a_hung_store(b: Backend) {
+    let Some(app) = spawn(b, "tg_hung_store", |_| {}).await else {
+        return;
+    };
+    let mut flaky = Flaky::new(app.engine.store.clone(), 0, 0);
+    flaky.hang = true;
+    let engine = Engine::new(app.engine.config.clone(), Arc::new(flaky));
+    let credit = humo_text(30_001, "7466");
+    let fake = Fake::new(engine.clone()).history(HUMO, vec![bot_msg(HUMO, 5, now_ms(), &credit)]);
+    let applying = fake.history_started.clone();
+    let (stop, shutdown) = signal::channel(false);
+    let watcher = tokio::spawn(async move {
+        let mut fake = fake;
+        watch(engine, &mut fake, &[HUMO], &fast(), shutdown).await
+    });
+    applying.notified().await;
+    stop.send(true).unwrap();
+    let end = tokio::time::timeout(Duration::from_secs(20), watcher)
+        .await
+        .expect("the watcher stopped while the store hung");
+    assert_eq!(end.unwrap(), End::Shutdown);
+    assert_eq!(app.engine.store.last_message_id(HUMO).await.unwrap(), None);
+    app.stop().await;
+}
+
 /// A store whose `last_message_id` and `apply_credit` fail a few times first
-/// (Redis went away), then work.
+/// (Redis went away), then work; or, with `hang`, never answer `apply_credit`.
 struct Flaky {
     inner: Arc<dyn Store>,
+    hang: bool,
     last_id_failures: AtomicU32,
     apply_failures: AtomicU32,
     failed: AtomicU32,
@@ -233,6 +260,7 @@ impl Flaky {
     fn new(inner: Arc<dyn Store>, last_id_failures: u32, apply_failures: u32) -> Flaky {
         Flaky {
             inner,
+            hang: false,
             last_id_failures: last_id_failures.into(),
             apply_failures: apply_failures.into(),
             failed: 0.into(),
@@ -280,6 +308,9 @@ impl Store for Flaky {
     }
     async fn apply_credit(&self, c: IncomingCredit) -> Result<ApplyOutcome, StoreError> {
         self.fail(&self.apply_failures)?;
+        if self.hang {
+            std::future::pending::<()>().await;
+        }
         self.inner.apply_credit(c).await
     }
     async fn last_message_id(&self, chat: i64) -> Result<Option<i64>, StoreError> {

@@ -84,6 +84,7 @@ async fn prepare_and_watch(
     let end = match GrammersInbox::start(&mut conn, config.watch_ids.clone()).await {
         Ok(mut inbox) => {
             let tuning = Tuning::for_config(config);
+            tracing::info!(chats = ?config.watch_ids, "watching Telegram");
             let end =
                 watcher::watch(engine, &mut inbox, &config.watch_ids, &tuning, shutdown).await;
             if end == End::Shutdown {
