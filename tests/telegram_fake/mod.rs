@@ -3,6 +3,10 @@
 //! call with the virtual time and whether the expiry gate was open then.
 #![allow(dead_code)]
 
+mod flaky;
+#[allow(unused_imports)] // only some test files use it
+pub use flaky::Flaky;
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
