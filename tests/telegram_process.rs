@@ -78,6 +78,18 @@ fn run_without_a_session_exits_77_and_says_to_log_in() {
 }
 
 #[test]
+fn run_refuses_a_watch_id_that_is_no_chat_with_78() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (watch_id, says) in [("0", "not a Telegram user"), (",", "WATCH_ID is empty")] {
+        let mut env = creds();
+        env.push(("WATCH_ID", watch_id.into()));
+        let out = finish(paycue(tmp.path(), &["run", "--store", "memory"], &env));
+        assert_eq!(out.status.code(), Some(78), "{}", text(&out));
+        assert!(text(&out).contains(says), "{}", text(&out));
+    }
+}
+
+#[test]
 fn run_with_an_unreadable_session_exits_77_too() {
     let tmp = tempfile::tempdir().unwrap();
     let sessions = tmp.path().join("sessions");
