@@ -8,6 +8,16 @@
 //! manager reconnects while callers get `StoreError::Unavailable` (HTTP 503)
 //! instead of hanging. Scripts are sent by SHA and reloaded automatically
 //! when a restarted Redis no longer knows them.
+//!
+//! Keys (all under `paycue:`): `tx:<id>` (hash) with `tx:<id>:events` (list
+//! of event ids); `holds` (hash `<card>|<minor amount>` -> `<tx id>|<release
+//! ms or empty while pending>`) with `hold_release` (zset, to forget released
+//! holds); `deadlines` (zset of pending transactions by deadline); `txs:all`,
+//! `txs:<status>` and `credits:<late|unmatched>` (zsets by the `seq` counter,
+//! for listings); `credit:<id>`, `event:<id>` (hashes) and
+//! `event:<id>:attempts` (list of JSON); `outbox` (zset of undelivered event
+//! ids by due time); `seen:<chat>` (set of message ids) and `last_message`
+//! (hash chat -> highest id); `idem:<key>` (string with a 24 h TTL).
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -28,6 +38,8 @@ use crate::model::{
 use crate::store::memory::EARLY_TOLERANCE_MS;
 
 const P: &str = "paycue:";
+/// Candidate slots sent to one create script call.
+const CREATE_PAGE: usize = 250;
 
 macro_rules! script {
     ($file:literal) => {
@@ -177,7 +189,7 @@ fn credit_record(
 impl Store for RedisStore {
     async fn create(&self, new: NewTransaction) -> Result<CreateOutcome, StoreError> {
         let (ikey, ifp) = new.idempotency.clone().unwrap_or_default();
-        let mut args = vec![
+        let header = [
             new.id.clone(),
             new.requested_amount.minor().to_string(),
             new.currency.clone(),
@@ -191,41 +203,46 @@ impl Store for RedisStore {
             ifp,
             self.settings.idempotency_ms.to_string(),
         ];
-        for slot in &new.candidates {
-            args.push(codec::hold_field(&slot.card, slot.amount));
-            args.push(slot.card.clone());
-            args.push(slot.amount.minor().to_string());
-        }
-        let mut reply = codec::array(self.run(&CREATE, &args).await?)?.into_iter();
-        match tag(&mut reply)?.as_str() {
-            "created" => {
-                let index = tag(&mut reply)?
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|i| new.candidates.get(i))
-                    .ok_or_else(|| StoreError::Corrupt("bad slot index".into()))?;
-                Ok(CreateOutcome::Created(Transaction {
-                    id: new.id,
-                    status: TxStatus::Pending,
-                    amount: index.amount,
-                    requested_amount: new.requested_amount,
-                    card: (!index.card.is_empty()).then(|| index.card.clone()),
-                    currency: new.currency,
-                    created_at: new.created_at,
-                    expires_at: new.expires_at,
-                    ended_at: None,
-                    cancel_reason: None,
-                    metadata: new.metadata,
-                    paid_by: None,
-                    late_credits: Vec::new(),
-                    last_event: None,
-                }))
+        // Candidates go in pages, smallest first: the usual case (a free slot
+        // among the first few hundred) costs one small script call whatever
+        // LIMIT is. Each page is atomic on its own, which is all uniqueness
+        // needs.
+        for (page_no, page) in new.candidates.chunks(CREATE_PAGE).enumerate() {
+            let mut args = header.to_vec();
+            args.extend(page.iter().map(|s| codec::hold_field(&s.card, s.amount)));
+            let mut reply = codec::array(self.run(&CREATE, &args).await?)?.into_iter();
+            match tag(&mut reply)?.as_str() {
+                "nofree" => continue,
+                "created" => {
+                    let slot = tag(&mut reply)?
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|i| page.get(i))
+                        .ok_or_else(|| StoreError::Corrupt("bad slot index".into()))?;
+                    tracing::trace!(page = page_no, "amount reserved");
+                    return Ok(CreateOutcome::Created(Transaction {
+                        id: new.id,
+                        status: TxStatus::Pending,
+                        amount: slot.amount,
+                        requested_amount: new.requested_amount,
+                        card: (!slot.card.is_empty()).then(|| slot.card.clone()),
+                        currency: new.currency,
+                        created_at: new.created_at,
+                        expires_at: new.expires_at,
+                        ended_at: None,
+                        cancel_reason: None,
+                        metadata: new.metadata,
+                        paid_by: None,
+                        late_credits: Vec::new(),
+                        last_event: None,
+                    }));
+                }
+                "replayed" => return Ok(CreateOutcome::Replayed(tx_of(reply.next())?)),
+                "conflict" => return Ok(CreateOutcome::IdempotencyConflict),
+                other => return Err(StoreError::Corrupt(format!("create replied {other}"))),
             }
-            "replayed" => Ok(CreateOutcome::Replayed(tx_of(reply.next())?)),
-            "conflict" => Ok(CreateOutcome::IdempotencyConflict),
-            "nofree" => Ok(CreateOutcome::NoFreeAmount),
-            other => Err(StoreError::Corrupt(format!("create replied {other}"))),
         }
+        Ok(CreateOutcome::NoFreeAmount)
     }
 
     async fn get(&self, id: &str) -> Result<Option<Transaction>, StoreError> {
