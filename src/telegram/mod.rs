@@ -1,30 +1,28 @@
-//! Telegram edge (grammers). The only module that imports grammers.
-//! (Interim: the login and watcher land with the Telegram issue.)
+//! The Telegram edge: the only module that imports grammers. It logs in to the
+//! seller's own account (a user, not a bot), keeps the session under
+//! `SESSION_DIR` behind an exclusive lock, and turns the bank bots' messages
+//! into plain [`IncomingMessage`](crate::engine::IncomingMessage)s that go
+//! down the same path as `paycue run --source stdin`.
+//!
+//! Layout, from the outside in:
+//! - `commands`: `paycue --telegram`, `paycue logout`; `run`: the `run` source;
+//! - `watcher`: catch-up, live stream, backoff (Telegram behind [`watcher::Inbox`]);
+//! - `login`: the login conversation (Telegram behind [`login::Auth`]);
+//! - `connection`, `auth`: the grammers implementations of those traits;
+//! - `message`: which messages count and their conversion;
+//! - `errors`: what each Telegram failure means; `session`, `lock`: files.
 
-use std::process::ExitCode;
-use std::sync::Arc;
+mod auth;
+mod commands;
+mod connection;
+pub mod errors;
+pub mod lock;
+pub mod login;
+pub mod message;
+mod run;
+mod session;
+mod terminal;
+pub mod watcher;
 
-use tokio::sync::watch;
-
-use crate::config::Config;
-use crate::engine::Engine;
-
-pub async fn login_command(_config: &Config) -> ExitCode {
-    eprintln!("paycue: Telegram login is not available in this build");
-    ExitCode::FAILURE
-}
-
-pub async fn logout_command(_config: &Config) -> ExitCode {
-    eprintln!("paycue: Telegram logout is not available in this build");
-    ExitCode::FAILURE
-}
-
-/// Watches Telegram until shutdown (None) or a fatal error (its exit code).
-pub async fn run_source(
-    _engine: Arc<Engine>,
-    _config: Config,
-    _shutdown: watch::Receiver<bool>,
-) -> Option<ExitCode> {
-    tracing::error!("the Telegram source is not available in this build; use --source stdin");
-    Some(ExitCode::FAILURE)
-}
+pub use commands::{login_command, logout_command};
+pub use run::{exit_status, run_source};

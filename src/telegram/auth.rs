@@ -1,0 +1,284 @@
+//! Telegram's side of login and logout, on a [`Connection`].
+//!
+//! The code request and sign-in are sent as raw API calls rather than through
+//! `Client::request_login_code`/`sign_in`: grammers folds PHONE_CODE_EXPIRED
+//! into "invalid code" (so an expired code could never be replaced), and its
+//! code request panics on answers Telegram really sends (`SentCodeSuccess`,
+//! `SentCodePaymentRequired`). The 2FA check does go through grammers (the
+//! SRP maths); it runs in its own task so one of its internal panics on odd
+//! server parameters becomes an error instead of a crash.
+//!
+//! Nothing here logs a code, a password or the session.
+
+use grammers_client::InvocationError;
+use grammers_client::SignInError;
+use grammers_client::client::PasswordToken;
+use grammers_client::peer::User;
+use grammers_client::session::Session;
+use grammers_client::session::types::{PeerAuth, PeerInfo, UpdateState, UpdatesState};
+use grammers_client::tl;
+
+use super::connection::Connection;
+use super::errors::{TgError, classify};
+use super::login::{Account, Auth, CodeFailure, CodeSent, PasswordFailure};
+
+pub struct GrammersAuth<'a> {
+    conn: &'a Connection,
+    api_hash: String,
+    phone: String,
+    code_hash: Option<String>,
+    password: Option<PasswordToken>,
+}
+
+impl<'a> GrammersAuth<'a> {
+    pub fn new(conn: &'a Connection, api_hash: &str) -> GrammersAuth<'a> {
+        GrammersAuth {
+            conn,
+            api_hash: api_hash.to_string(),
+            phone: String::new(),
+            code_hash: None,
+            password: None,
+        }
+    }
+
+    /// Ok(false) for a session Telegram does not (or no longer) accept.
+    pub async fn is_authorized(&self) -> Result<bool, TgError> {
+        match self.conn.client.is_authorized().await.map_err(classify) {
+            Ok(yes) => Ok(yes),
+            Err(TgError::LoggedOut(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn who_am_i(&self) -> Result<Account, TgError> {
+        let users = self
+            .conn
+            .client
+            .invoke(&tl::functions::users::GetUsers {
+                id: vec![tl::enums::InputUser::UserSelf],
+            })
+            .await
+            .map_err(classify)?;
+        users
+            .first()
+            .map(account_of)
+            .ok_or_else(|| TgError::Rejected("Telegram returned no account".into()))
+    }
+
+    pub async fn sign_out(&self) -> Result<(), TgError> {
+        self.conn.client.sign_out().await.map_err(classify)?;
+        Ok(())
+    }
+
+    /// Stores what grammers' own sign-in stores: the self user (with its
+    /// access hash) and the update state to catch up from.
+    async fn finish(&self, auth: tl::types::auth::Authorization) -> Result<Account, TgError> {
+        let session = &self.conn.session;
+        let store = |e: grammers_session::storages::SqliteSessionError| {
+            TgError::Transient(format!("session file: {e}"))
+        };
+        if let tl::enums::User::User(u) = &auth.user {
+            session
+                .cache_peer(PeerInfo::User {
+                    id: u.id,
+                    auth: u.access_hash.filter(|_| !u.min).map(PeerAuth::from_hash),
+                    bot: Some(u.bot),
+                    is_self: Some(true),
+                })
+                .await
+                .map_err(store)?;
+        }
+        let state = self
+            .conn
+            .client
+            .invoke(&tl::functions::updates::GetState {})
+            .await;
+        if let Ok(tl::enums::updates::State::State(s)) = state {
+            session
+                .set_update_state(UpdateState::All(UpdatesState {
+                    pts: s.pts,
+                    qts: s.qts,
+                    date: s.date,
+                    seq: s.seq,
+                    channels: Vec::new(),
+                }))
+                .await
+                .map_err(store)?;
+        }
+        Ok(account_of(&auth.user))
+    }
+
+    async fn request_code(
+        &self,
+        phone: &str,
+    ) -> Result<tl::enums::auth::SentCode, InvocationError> {
+        let request = tl::functions::auth::SendCode {
+            phone_number: phone.to_string(),
+            api_id: self.conn.app_id,
+            api_hash: self.api_hash.clone(),
+            settings: tl::types::CodeSettings {
+                allow_flashcall: false,
+                current_number: false,
+                allow_app_hash: false,
+                allow_missed_call: false,
+                allow_firebase: false,
+                logout_tokens: None,
+                token: None,
+                app_sandbox: None,
+                unknown_number: false,
+            }
+            .into(),
+        };
+        match self.conn.client.invoke(&request).await {
+            // PHONE_MIGRATE_X: this account lives in data centre X.
+            Err(InvocationError::Rpc(e)) if e.code == 303 => {
+                let Some(dc) = e.value.and_then(|v| i32::try_from(v).ok()) else {
+                    return Err(InvocationError::Rpc(e));
+                };
+                if let Ok(old) = self.conn.session.home_dc_id() {
+                    self.conn.handle.disconnect_from_dc(old);
+                }
+                self.conn
+                    .session
+                    .set_home_dc_id(dc)
+                    .await
+                    .map_err(|e| InvocationError::Session(Box::new(e)))?;
+                self.conn.client.invoke(&request).await
+            }
+            other => other,
+        }
+    }
+}
+
+impl Auth for GrammersAuth<'_> {
+    async fn send_code(&mut self, phone: &str) -> Result<CodeSent, TgError> {
+        use tl::enums::auth::SentCode;
+        match self.request_code(phone).await.map_err(classify)? {
+            SentCode::Code(sent) => {
+                self.phone = phone.to_string();
+                self.code_hash = Some(sent.phone_code_hash);
+                Ok(CodeSent::Sent {
+                    via: describe(&sent.r#type),
+                })
+            }
+            SentCode::Success(done) => match done.authorization {
+                tl::enums::auth::Authorization::Authorization(auth) => {
+                    Ok(CodeSent::SignedIn(self.finish(auth).await?))
+                }
+                tl::enums::auth::Authorization::SignUpRequired(_) => {
+                    Err(TgError::Rejected("SIGN_UP_REQUIRED".into()))
+                }
+            },
+            SentCode::PaymentRequired(_) => Err(TgError::Rejected(
+                "Telegram wants a payment to send this code by SMS; log in to Telegram on a phone first so the code arrives in the app".into(),
+            )),
+        }
+    }
+
+    async fn sign_in(&mut self, code: &str) -> Result<Account, CodeFailure> {
+        let Some(hash) = self.code_hash.clone() else {
+            return Err(CodeFailure::Failed(TgError::Rejected(
+                "no code was requested".into(),
+            )));
+        };
+        let request = tl::functions::auth::SignIn {
+            phone_number: self.phone.clone(),
+            phone_code_hash: hash,
+            phone_code: Some(code.to_string()),
+            email_verification: None,
+        };
+        match self.conn.client.invoke(&request).await {
+            Ok(tl::enums::auth::Authorization::Authorization(auth)) => {
+                self.finish(auth).await.map_err(CodeFailure::Failed)
+            }
+            Ok(tl::enums::auth::Authorization::SignUpRequired(_)) => {
+                Err(CodeFailure::SignUpRequired)
+            }
+            Err(e) if e.is("SESSION_PASSWORD_NEEDED") => {
+                let info = self
+                    .conn
+                    .client
+                    .invoke(&tl::functions::account::GetPassword {})
+                    .await
+                    .map_err(|e| CodeFailure::Failed(classify(e)))?;
+                let info: tl::types::account::Password = info.into();
+                let hint = info.hint.clone();
+                self.password = Some(PasswordToken::new(info));
+                Err(CodeFailure::PasswordNeeded { hint })
+            }
+            Err(e) if e.is("PHONE_CODE_EXPIRED") => Err(CodeFailure::Expired),
+            Err(e) if e.is("PHONE_CODE_*") => Err(CodeFailure::Invalid),
+            Err(e) => Err(CodeFailure::Failed(classify(e))),
+        }
+    }
+
+    async fn check_password(&mut self, password: &str) -> Result<Account, PasswordFailure> {
+        let Some(token) = self.password.take() else {
+            return Err(PasswordFailure::Failed(TgError::Rejected(
+                "no password was asked for".into(),
+            )));
+        };
+        let client = self.conn.client.clone();
+        let password = password.to_string();
+        let checked =
+            tokio::spawn(async move { client.check_password(token, password).await }).await;
+        match checked {
+            Ok(Ok(user)) => Ok(account_of_user(&user)),
+            Ok(Err(SignInError::InvalidPassword(token))) => {
+                self.password = Some(token);
+                Err(PasswordFailure::Invalid)
+            }
+            Ok(Err(SignInError::Other(e))) => Err(PasswordFailure::Failed(classify(e))),
+            Ok(Err(other)) => Err(PasswordFailure::Failed(TgError::Rejected(
+                other.to_string(),
+            ))),
+            Err(_) => Err(PasswordFailure::Failed(TgError::Transient(
+                "Telegram sent 2FA parameters paycue could not use; try again".into(),
+            ))),
+        }
+    }
+}
+
+fn describe(kind: &tl::enums::auth::SentCodeType) -> String {
+    use tl::enums::auth::SentCodeType as T;
+    match kind {
+        T::App(_) => "to your Telegram app (a chat named \"Telegram\")",
+        T::Sms(_) | T::FragmentSms(_) | T::FirebaseSms(_) | T::SmsWord(_) | T::SmsPhrase(_) => {
+            "by SMS"
+        }
+        T::Call(_) => "by a phone call",
+        T::FlashCall(_) | T::MissedCall(_) => {
+            "as a missed call (the code is the last digits of the number)"
+        }
+        T::EmailCode(_) => "to your login email",
+        T::SetUpEmailRequired(_) => "only after a login email is set up in an official app",
+    }
+    .to_string()
+}
+
+fn account_of(user: &tl::enums::User) -> Account {
+    match user {
+        tl::enums::User::User(u) => {
+            let name = [u.first_name.as_deref(), u.last_name.as_deref()]
+                .into_iter()
+                .flatten()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            Account {
+                id: u.id,
+                name,
+                username: u.username.clone(),
+            }
+        }
+        tl::enums::User::Empty(u) => Account {
+            id: u.id,
+            name: String::new(),
+            username: None,
+        },
+    }
+}
+
+fn account_of_user(user: &User) -> Account {
+    account_of(&user.raw)
+}
