@@ -23,9 +23,11 @@ end
 local fields = {}
 for i = 10, #ARGV do fields[#fields + 1] = ARGV[i] end
 if #fields == 0 then return {'nofree'} end
--- The caller sends candidates in pages of a few hundred (one HMGET; Lua's
+-- The caller sends candidates in pages of a few hundred (one MGET; Lua's
 -- unpack() has a small stack).
-local held = redis.call('HMGET', P .. 'holds', unpack(fields))
+local keys = {}
+for i, field in ipairs(fields) do keys[i] = P .. 'hold:' .. field end
+local held = redis.call('MGET', unpack(keys))
 local chosen = nil
 for i = 1, #fields do
   local v = held[i]
@@ -42,8 +44,7 @@ if not chosen then return {'nofree'} end
 
 local field = fields[chosen]
 local card, amount = string.match(field, '^(.*)|(%d+)$')
-redis.call('HSET', P .. 'holds', field, id .. '|')
-redis.call('ZREM', P .. 'hold_release', field)
+redis.call('SET', P .. 'hold:' .. field, id .. '|')
 redis.call('HSET', P .. 'tx:' .. id, 'id', id, 'status', 'pending', 'amount', amount,
   'requested_amount', requested, 'card', card, 'currency', currency,
   'created_at', created, 'expires_at', expires, 'metadata', metadata, 'hold', field)
