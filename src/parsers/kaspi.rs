@@ -84,7 +84,8 @@ pub fn is_kaspi(msg: &Message) -> bool {
     entries(&msg.text).iter().any(|e| {
         let known = [&BALANCES[..], &CREDITS, &INCOME, &DEBITS]
             .iter()
-            .any(|words| names(&e.label, words));
+            .any(|words| names(&e.label, words))
+            || vocab::declined_or_reversed(&e.label).is_some();
         known && (e.amount.currency == "KZT" || msg.lower.contains("kaspi"))
     })
 }
