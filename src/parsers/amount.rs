@@ -65,44 +65,64 @@ pub fn exact(s: &str) -> Option<Amount> {
 }
 
 /// The first amount in free text whose number starts a word (the `2` of
-/// `HUMO2 100 UZS` is not a digit of the amount).
+/// `HUMO2 100 UZS` is not a digit of the amount). After a number that is not
+/// an amount, the next space-separated number is tried (`19:22 100300.00
+/// UZS`); tokens are capped at [`MAX_TOKEN`], so this stays linear.
 pub fn find(s: &str) -> Option<Amount> {
     let mut prev: Option<char> = None;
     for (i, c) in s.char_indices() {
         let starts_word = !prev.is_some_and(|p| p.is_alphanumeric() || p == '.' || p == ',');
+        prev = Some(c);
         if c.is_ascii_digit()
             && starts_word
             && let Some((amount, _)) = read(&s[i..])
         {
             return Some(amount);
         }
-        prev = Some(c);
     }
     None
 }
+
+/// No amount is written with more characters than this (14 digits, their
+/// group separators and two decimals fit well below).
+const MAX_TOKEN: usize = 32;
 
 /// The longest run of digits and single separators at the start of `s`,
 /// interpreted by the module rule. `None` when it is not a valid amount or is
 /// zero.
 pub fn read_number(s: &str) -> Option<(Money, &str)> {
-    let bytes = s.as_bytes();
-    if !bytes.first().is_some_and(u8::is_ascii_digit) {
+    let end = token_len(s);
+    if end == 0 {
         return None;
-    }
-    let mut end = 1;
-    while end < bytes.len() {
-        let b = bytes[end];
-        let sep_then_digit = matches!(b, b' ' | b'.' | b',' | b'\'')
-            && bytes.get(end + 1).is_some_and(u8::is_ascii_digit);
-        if b.is_ascii_digit() || sep_then_digit {
-            end += if b.is_ascii_digit() { 1 } else { 2 };
-        } else {
-            break;
-        }
     }
     let token = &s[..end];
     let money = interpret(token)?;
     Some((money, &s[end..]))
+}
+
+/// The length of the run of digits and single separators at the start of
+/// `s` (0 when `s` does not start with a digit), at most about
+/// [`MAX_TOKEN`]: a longer run is no amount, and the currency check after it
+/// then fails.
+fn token_len(s: &str) -> usize {
+    let bytes = &s.as_bytes()[..s.len().min(MAX_TOKEN)];
+    if !bytes.first().is_some_and(u8::is_ascii_digit) {
+        return 0;
+    }
+    let mut end = 1;
+    while end < bytes.len() {
+        let b = bytes[end];
+        if b.is_ascii_digit() {
+            end += 1;
+        } else if matches!(b, b' ' | b'.' | b',' | b'\'')
+            && bytes.get(end + 1).is_some_and(u8::is_ascii_digit)
+        {
+            end += 2;
+        } else {
+            break;
+        }
+    }
+    end
 }
 
 /// Applies the grouping/decimal rule to a token of digits and separators.
@@ -232,5 +252,9 @@ mod tests {
         // Digits glued to a word never join the number after them.
         assert_eq!(find("HUMO2 100 UZS").map(|a| a.money.minor()), Some(10_000));
         assert_eq!(find("Ipoteka 100 mln so'mgacha"), None);
+        let after_time = find("30.09.25 19:22 100300.00 UZS").map(|a| a.money.minor());
+        assert_eq!(after_time, Some(10_030_000));
+        // A run of digits longer than any amount is no amount.
+        assert_eq!(exact(&format!("{} UZS", "1".repeat(40))), None);
     }
 }

@@ -60,8 +60,10 @@ fn entries(text: &str) -> Vec<Entry<'_>> {
         let Some((amount, after)) = amount::read(value) else {
             continue;
         };
-        let line_start = text[..colon].rfind('\n').map_or(0, |n| n + 1);
-        let label = text[label_start.max(line_start)..colon]
+        // The label runs from the line start (or the previous amount) to the
+        // colon; searching only that span keeps the scan linear.
+        let span = &text[label_start..colon];
+        let label = span[span.rfind('\n').map_or(0, |n| n + 1)..]
             .trim()
             .to_lowercase();
         label_start = text.len() - after.len();

@@ -46,14 +46,14 @@ pub fn segments(text: &str) -> Vec<Segment<'_>> {
             .strip_prefix(' ')
             .unwrap_or(after)
             .starts_with(|d: char| d.is_ascii_digit());
-        let line_start = marker.is_none() && text[start..i].trim().is_empty();
         let opens = if c == '\n' {
             None
         } else if is_emoji(c) {
             Some(c)
         } else if c == '+' && next_is_digit && !text[..i].ends_with(|p: char| p.is_ascii_digit()) {
             Some('+')
-        } else if c == '-' && next_is_digit && line_start {
+        } else if c == '-' && next_is_digit && marker.is_none() && text[start..i].trim().is_empty()
+        {
             Some('-')
         } else {
             continue;

@@ -86,7 +86,7 @@ const INCOME: [&str; 9] = [
 ];
 
 /// Headers of outgoing operations (they contradict a ➕).
-const OUTGOING: [&str; 25] = [
+const OUTGOING: [&str; 23] = [
     "оплата",
     "oplata",
     "to'lov",
@@ -106,8 +106,6 @@ const OUTGOING: [&str; 25] = [
     "purchase",
     "withdraw",
     "e-com",
-    "perevod s kart",
-    "перевод с карт",
     "chiqim",
     "расход",
     "rasxod",
@@ -115,7 +113,7 @@ const OUTGOING: [&str; 25] = [
 ];
 
 /// Headers of incoming operations (they contradict a ➖).
-const INCOMING: [&str; 18] = [
+const INCOMING: [&str; 21] = [
     "пополнен",
     "popolnen",
     "to'ldir",
@@ -133,6 +131,9 @@ const INCOMING: [&str; 18] = [
     "topup",
     "incoming",
     "толықтыру",
+    "qabul",
+    "получен",
+    "received",
     "түсім",
 ];
 
@@ -191,14 +192,15 @@ pub fn declined_or_reversed(lower: &str) -> Option<Kind> {
 }
 
 /// The kind of a signed operation: a veto wins, then the sign, unless the
-/// header says the opposite direction (then we do not know).
+/// header says only the opposite direction (then we do not know; a header
+/// naming both, `Incoming payment`, leaves it to the sign).
 pub fn signed_kind(marker: Option<char>, lower_header: &str, sign: Sign) -> Kind {
     if let Some(kind) = vetoed_kind(marker, lower_header) {
         return kind;
     }
     match sign {
-        Sign::In if says_outgoing(lower_header) => Kind::Unknown,
-        Sign::Out if says_incoming(lower_header) => Kind::Unknown,
+        Sign::In if says_outgoing(lower_header) && !says_incoming(lower_header) => Kind::Unknown,
+        Sign::Out if says_incoming(lower_header) && !says_outgoing(lower_header) => Kind::Unknown,
         Sign::In => Kind::Credit,
         Sign::Out => Kind::Debit,
     }
@@ -255,6 +257,14 @@ mod tests {
             Kind::Unknown
         );
         assert_eq!(signed_kind(Some('💸'), "to'lov", Sign::Out), Kind::Debit);
+        assert_eq!(
+            signed_kind(None, "incoming payment", Sign::In),
+            Kind::Credit
+        );
+        assert_eq!(
+            signed_kind(None, "perevod s karty na kartu", Sign::In),
+            Kind::Credit
+        );
     }
 
     #[test]
