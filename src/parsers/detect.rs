@@ -4,7 +4,8 @@
 //! another bank's signature — a message is trusted by its sender, so a HUMO
 //! bot message that looks like an Uzcard credit is not a credit.
 
-use super::layout::{self, BotMessage, MaskStyle};
+use super::card::{self, MaskStyle};
+use super::layout::BotMessage;
 use super::text::Message;
 use super::{Bank, humo, kaspi, uzcard};
 
@@ -43,7 +44,7 @@ pub fn signatures(msg: &Message) -> Vec<Bank> {
     // only the card field counts (never the merchant line).
     let card = match &bot {
         Some(bot) => bot.card.clone(),
-        None => layout::find_card(&msg.text),
+        None => card::find_card(&msg.text),
     };
     let prefix = card
         .as_ref()

@@ -15,7 +15,7 @@ use regex::Regex;
 
 use super::layout::BotMessage;
 use super::text::Message;
-use super::{Bank, Kind, Notification, amount, plain, vocab, when};
+use super::{Bank, Kind, Notification, amount, card, plain, vocab, when};
 
 /// `HUMOCARD *6659: popolnenie 1500000.00 UZS; ...`
 static SMS: LazyLock<Regex> = LazyLock::new(|| {
@@ -86,7 +86,7 @@ fn account_change(msg: &Message) -> Option<Notification> {
         kind: Kind::Info,
         amount: Some(amount.money),
         currency: Some(amount.currency.to_string()),
-        card: super::layout::find_card(c.get(1)?.as_str()).map(|c| c.last4),
+        card: card::find_card(c.get(1)?.as_str()).map(|c| c.last4),
         at: when::find(rest, Bank::Humo.zone()),
     })
 }

@@ -8,7 +8,7 @@
 //! (`Перевод: 6000тНа Kaspi GoldДоступно: ...`). Times, when shown, are
 //! Almaty time.
 
-use super::layout;
+use super::card;
 use super::text::Message;
 use super::{Bank, Kind, Notification, amount, plain, vocab, when};
 
@@ -96,7 +96,7 @@ pub fn parse(msg: &Message) -> Notification {
     let all = entries(&msg.text);
     let mut note = Notification::unknown(Bank::Kaspi);
     note.at = when::find(&msg.text, Bank::Kaspi.zone());
-    note.card = layout::find_card(&msg.text).map(|c| c.last4);
+    note.card = card::find_card(&msg.text).map(|c| c.last4);
     if all.is_empty() {
         return plain::unrecognised(Bank::Kaspi, msg);
     }

@@ -6,11 +6,8 @@
 //! holding nothing but an amount is the operation amount: never the balance,
 //! the commission line or digits in the merchant line.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-
 use super::amount::{self, Amount};
+use super::card::{Card, find_card};
 use super::text::Message;
 use super::vocab::{self, Sign};
 use super::{Bank, Kind, Notification, when};
@@ -80,49 +77,6 @@ fn push_segment<'a>(out: &mut Vec<Segment<'a>>, marker: Option<char>, piece: &'a
     if marker.is_some() || !text.is_empty() {
         out.push(Segment { marker, text });
     }
-}
-
-/// How a card number is masked; each bot has its own habit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MaskStyle {
-    /// A card name before the stars: `HUMOCARD *7466`, `VISA *8286` (HUMO).
-    Named,
-    /// Only stars: `***5982` (Uzcard).
-    Stars,
-    /// Leading digits: `479091******6905`, `8600***4411` (NBU, Uzcard).
-    Bin,
-    /// A single bare star: `*7466`.
-    Bare,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Card {
-    pub last4: String,
-    pub style: MaskStyle,
-    /// The leading digits of a `Bin` mask (`479091`, `8600`).
-    pub prefix: Option<String>,
-}
-
-/// The first masked card number in `s`.
-pub fn find_card(s: &str) -> Option<Card> {
-    static MASK: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?:(\d{4,6}) ?)?(\*{1,12}) ?(\d{4})\b").expect("static regex")
-    });
-    let c = MASK.captures(s)?;
-    let whole = c.get(0)?;
-    let stars = c.get(2)?.as_str().len();
-    let named = s[..whole.start()].trim_end().ends_with(char::is_alphabetic);
-    let style = match (c.get(1).is_some(), named, stars) {
-        (true, _, _) => MaskStyle::Bin,
-        (false, true, _) => MaskStyle::Named,
-        (false, false, 1) => MaskStyle::Bare,
-        (false, false, _) => MaskStyle::Stars,
-    };
-    Some(Card {
-        last4: c.get(3)?.as_str().to_string(),
-        style,
-        prefix: c.get(1).map(|m| m.as_str().to_string()),
-    })
 }
 
 fn is_clock(m: char) -> bool {
@@ -306,5 +260,47 @@ impl BotMessage {
         } else {
             Kind::Info
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(text: &str) -> Vec<(Option<char>, &str)> {
+        segments(text)
+            .into_iter()
+            .map(|s| (s.marker, s.text))
+            .collect()
+    }
+
+    #[test]
+    fn splits_at_emoji_and_line_ends_alike() {
+        let glued = fields("🎉 Пополнение➕ 520.000,00 UZS📍 DAVR>💳 HUMOCARD *4853");
+        let lines = fields("🎉 Пополнение\n➕ 520.000,00 UZS\n📍 DAVR>\n💳 HUMOCARD *4853");
+        assert_eq!(glued, lines);
+        assert_eq!(glued[1], (Some('➕'), "520.000,00 UZS"));
+        // An emoji sequence (👨‍🦰) opens one field, not two.
+        assert_eq!(fields("👨\u{200D}🦰 Client"), [(Some('👨'), "Client")]);
+    }
+
+    #[test]
+    fn ascii_signs_open_an_amount_field() {
+        assert_eq!(
+            fields("To'ldirish+ 33.000,00 UZS")[1],
+            (Some('+'), "33.000,00 UZS")
+        );
+        assert_eq!(fields("x\n- 5 UZS")[1], (Some('-'), "5 UZS"));
+        // A dash inside a word or a date is no sign.
+        assert_eq!(fields("HUMO-CARD 25-04-04"), [(None, "HUMO-CARD 25-04-04")]);
+    }
+
+    #[test]
+    fn the_balance_is_never_the_signed_amount() {
+        let msg = Message::new("🎉 Пополнение\n💰 9.999,00 UZS\n➕ 6.000,00 UZS\n💳 HUMOCARD *1");
+        let bot = BotMessage::read(&msg).expect("layout");
+        assert_eq!(bot.signed.len(), 1);
+        assert_eq!(bot.signed[0].1.money.minor(), 600_000);
+        assert_eq!(bot.header_marker, Some('🎉'));
     }
 }

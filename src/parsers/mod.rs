@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::money::Money;
 
 pub mod amount;
+pub mod card;
 pub mod command;
 pub mod detect;
 pub mod humo;

@@ -3,7 +3,7 @@
 //! POS purchase 100300.00 UZS`, and the answer for text no parser knows.
 
 use super::text::Message;
-use super::{Bank, Kind, Notification, amount, layout, vocab, when};
+use super::{Bank, Kind, Notification, amount, card, vocab, when};
 
 /// A one-line notice: its decline, reversal or notice word gives the kind,
 /// and it reports what it shows. `None` when it names no such word (a plain
@@ -19,7 +19,7 @@ pub fn notice(bank: Bank, msg: &Message) -> Option<Notification> {
         kind,
         currency: amount.as_ref().map(|a| a.currency.to_string()),
         amount: amount.map(|a| a.money),
-        card: layout::find_card(&msg.text).map(|c| c.last4),
+        card: card::find_card(&msg.text).map(|c| c.last4),
         at: when::find(&msg.text, bank.zone()),
     })
 }

@@ -13,7 +13,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::layout::{self, BotMessage};
+use super::card;
+use super::layout::BotMessage;
 use super::text::Message;
 use super::{Bank, Kind, Notification, amount, plain, vocab, when};
 
@@ -58,7 +59,7 @@ fn sms(msg: &Message) -> Option<Notification> {
         kind,
         amount: Some(amount.money),
         currency: Some(amount.currency.to_string()),
-        card: layout::find_card(&c[3]).map(|c| c.last4),
+        card: card::find_card(&c[3]).map(|c| c.last4),
         at: when::find(c.get(2)?.as_str(), Bank::Uzcard.zone()),
     })
 }
