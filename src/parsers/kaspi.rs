@@ -115,8 +115,17 @@ pub fn parse(msg: &Message) -> Notification {
         None if op.label.contains("перевод") && op.after.to_lowercase().contains("на депозит") => {
             Kind::Info
         }
+        // `Перевод: 500 ₸ от Айгерим К.` would be incoming: not the outgoing
+        // form paycue knows, so not understood.
+        None if op.label.contains("перевод") && starts_with_from(op.after) => Kind::Unknown,
         None if names(&op.label, &DEBITS) => Kind::Debit,
         None => Kind::Unknown,
     };
     note
+}
+
+/// The text after an amount names a sender: `от Айгерим К.`.
+fn starts_with_from(after: &str) -> bool {
+    let after = after.trim_start().to_lowercase();
+    after.starts_with("от ") || after.starts_with("от:")
 }

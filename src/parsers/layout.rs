@@ -128,10 +128,11 @@ impl BotMessage {
             return None;
         }
         let first_signed = segs.iter().position(|s| sign_of(s.marker).is_some());
-        let header_marker = segs
-            .first()
-            .and_then(|s| s.marker)
-            .filter(|m| sign_of(Some(*m)).is_none());
+        // The header's emoji: the first one before the amount (a copied
+        // sender-name line may come first).
+        let header_marker = segs[..first_signed.unwrap_or(1).min(segs.len())]
+            .iter()
+            .find_map(|s| s.marker.filter(|_| !is_merchant(s.marker)));
         let header_end = first_signed.unwrap_or(1.min(segs.len()));
         let header = segs[..header_end]
             .iter()

@@ -126,7 +126,14 @@ fn split_copy_header(text: &str) -> (Option<String>, &str) {
     });
     static NAME_LINE: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^\s*([\p{L} .]{2,40}):[ \t]*\n").expect("static regex"));
-    for re in [&*NAME_FIRST, &*STAMP_FIRST, &*NAME_LINE] {
+    // A bare bot display name on its own first line (`CardXabar`).
+    static BOT_NAME: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)^\s*(humo\s*card(?:\s*bot)?|cardxabar(?:\s*bot)?|nbu\s*card(?:\s*bot)?)[ \t]*\n",
+        )
+        .expect("static regex")
+    });
+    for re in [&*NAME_FIRST, &*STAMP_FIRST, &*NAME_LINE, &*BOT_NAME] {
         if let Some(c) = re.captures(text) {
             let name = c.get(1).map(|m| m.as_str().trim().to_lowercase());
             let end = c.get(0).map_or(0, |m| m.end());
@@ -173,6 +180,11 @@ mod tests {
         assert_eq!(m.copied_from.as_deref(), Some("cardxabar"));
         let m = Message::new("HUMO Card:\n💸 To'lov");
         assert_eq!(m.text, "💸 To'lov");
+        let m = Message::new("CardXabar\n🟢 Konversiya");
+        assert_eq!(
+            (m.text.as_str(), m.copied_from.as_deref()),
+            ("🟢 Konversiya", Some("cardxabar"))
+        );
         // A Kaspi operation line is not a copy header.
         assert_eq!(Message::new("Пополнение: 100 Т\nX").copied_from, None);
     }

@@ -42,6 +42,10 @@ fn find_civil(text: &str) -> Option<DateTime> {
         Regex::new(r"\b(\d{2})-(\d{2}|[A-Za-z]{3})-(\d{4}|\d{2})\s+(\d{1,2}):(\d{2})\b")
             .expect("static regex")
     });
+    // ISO: 2025-04-02 08:37
+    static ISO: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"\b(\d{4})-(\d{2})-(\d{2})[T ](\d{1,2}):(\d{2})\b").expect("static regex")
+    });
     let mut best: Option<(usize, DateTime)> = None;
     let mut consider = |start: usize, dt: Option<DateTime>| {
         if let Some(dt) = dt
@@ -57,6 +61,10 @@ fn find_civil(text: &str) -> Option<DateTime> {
     if let Some(c) = DATE_TIME.captures(text) {
         let n = |i| num(c.get(i).map_or("", |m| m.as_str()));
         consider(c.get(0)?.start(), build(n(3), n(2), n(1), n(4), n(5)));
+    }
+    if let Some(c) = ISO.captures(text) {
+        let n = |i| num(c.get(i).map_or("", |m| m.as_str()));
+        consider(c.get(0)?.start(), build(n(1), n(2), n(3), n(4), n(5)));
     }
     if let Some(c) = DASHED.captures(text) {
         let part = |i| c.get(i).map_or("", |m| m.as_str());
@@ -142,6 +150,10 @@ mod tests {
         assert_eq!(
             at("UZS. 01-APR-2025 00:00").as_deref(),
             Some("2025-03-31T19:00:00Z")
+        );
+        assert_eq!(
+            at("SHOP; 2025-04-02 08:37;").as_deref(),
+            Some("2025-04-02T03:37:00Z")
         );
     }
 

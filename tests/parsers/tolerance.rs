@@ -109,6 +109,11 @@ fn telegram_desktop_copy_header() {
     assert_eq!(humo(glued), credit("2200.00", "7466"));
     let prefixed = "[14.04.25 12:01] HUMO Card: 🎉 Пополнение\n➕ 2.200,00 UZS\n💳 HUMOCARD *7466";
     assert_eq!(humo(prefixed), credit("2200.00", "7466"));
+    // A bare sender-name line counts as a copy header too.
+    let named = "CardXabar\n🟢 Perevod na kartu\n➕ 50 000.00 UZS\n💳 ***6909";
+    let n = parse(Some(UZCARD_BOT_ID), None, named);
+    assert_eq!((n.kind, n.card.as_deref()), (Kind::Credit, Some("6909")));
+    assert_ne!(humo(named).0, Kind::Credit);
 }
 
 #[test]
