@@ -3,14 +3,46 @@
 //! pushes), and to refuse a credit from a known bot whose text carries
 //! another bank's signature — a message is trusted by its sender, so a HUMO
 //! bot message that looks like an Uzcard credit is not a credit.
+//!
+//! Signatures are the way a bank *writes* (copy header, SMS form, header
+//! emoji, card mask style). The card's payment system (`9860…` HUMO,
+//! `8600…` Uzcard) is only a hint for unknown senders: NBU issues both, so
+//! it never refuses a credit.
 
 use super::card::{self, MaskStyle};
 use super::layout::BotMessage;
 use super::text::Message;
 use super::{Bank, humo, kaspi, uzcard};
 
-/// Every bank whose signature the text carries (usually none or one).
-pub fn signatures(msg: &Message) -> Vec<Bank> {
+/// What the text says about who wrote it.
+#[derive(Debug, Clone, Default)]
+pub struct Signs {
+    /// Every bank whose way of writing the text shows (usually none or one).
+    pub banks: Vec<Bank>,
+    /// The bank of the card's payment system, from its number prefix.
+    pub card_system: Option<Bank>,
+}
+
+impl Signs {
+    /// The one bank the text points to: its one signature, else the card's
+    /// system; `None` when signatures disagree (then nobody can tell, and
+    /// the message counts as `other`).
+    pub fn bank(&self) -> Option<Bank> {
+        match self.banks.as_slice() {
+            [one] => Some(*one),
+            [] => self.card_system,
+            _ => None,
+        }
+    }
+
+    /// The text is written the way another bank than `bank` writes.
+    pub fn foreign_to(&self, bank: Bank) -> bool {
+        self.banks.iter().any(|b| *b != bank)
+    }
+}
+
+/// Reads the signatures of a text.
+pub fn read(msg: &Message) -> Signs {
     let mut found = Vec::new();
     let mut add = |bank: Bank| {
         if !found.contains(&bank) {
@@ -40,8 +72,7 @@ pub fn signatures(msg: &Message) -> Vec<Bank> {
         add(Bank::Kaspi);
     }
     let bot = BotMessage::read(msg);
-    // Card number prefixes: 9860 is HUMO, 8600 is Uzcard. In the bot layout
-    // only the card field counts (never the merchant line).
+    // In the bot layout only the card field counts (never the merchant line).
     let card = match &bot {
         Some(bot) => bot.card.clone(),
         None => card::find_card(&msg.text),
@@ -50,11 +81,13 @@ pub fn signatures(msg: &Message) -> Vec<Bank> {
         .as_ref()
         .and_then(|c| c.prefix.as_deref())
         .unwrap_or("");
-    if prefix.starts_with("9860") {
-        add(Bank::Humo);
+    let card_system = if prefix.starts_with("9860") {
+        Some(Bank::Humo)
     } else if prefix.starts_with("8600") {
-        add(Bank::Uzcard);
-    }
+        Some(Bank::Uzcard)
+    } else {
+        None
+    };
     // The bots' habits: HUMO opens credits with 🎉 and names its cards
     // (`HUMOCARD *7466`); Uzcard uses 🟢/🔴 and bare stars (`***5982`); NBU
     // uses 💸 with a six-digit prefix (`479091******6905`).
@@ -78,14 +111,8 @@ pub fn signatures(msg: &Message) -> Vec<Bank> {
             _ => {}
         }
     }
-    found
-}
-
-/// The one bank the text points to; `None` when it points to none or to
-/// several (then nobody can tell, and the message counts as `other`).
-pub fn bank(signatures: &[Bank]) -> Option<Bank> {
-    match signatures {
-        [one] => Some(*one),
-        _ => None,
+    Signs {
+        banks: found,
+        card_system,
     }
 }

@@ -131,12 +131,12 @@ impl Notification {
 /// otherwise the bank is read from the text, and `other` when it cannot be.
 pub fn parse(sender_id: Option<i64>, hint: Option<Bank>, text: &str) -> Notification {
     let msg = text::Message::new(text);
-    let signatures = detect::signatures(&msg);
+    let signs = detect::read(&msg);
     let bank = match sender_id.and_then(Bank::of_bot) {
         Some(bank) => bank,
         None => hint
             .filter(|b| *b != Bank::Other)
-            .or_else(|| detect::bank(&signatures))
+            .or_else(|| signs.bank())
             .unwrap_or(Bank::Other),
     };
     let note = match bank {
@@ -148,7 +148,7 @@ pub fn parse(sender_id: Option<i64>, hint: Option<Bank>, text: &str) -> Notifica
     };
     // Trust comes from the sender: text in another bank's form is never this
     // sender's credit, however credit-like it reads.
-    if note.kind == Kind::Credit && signatures.iter().any(|b| *b != bank) {
+    if note.kind == Kind::Credit && signs.foreign_to(bank) {
         return Notification::unknown(bank);
     }
     note

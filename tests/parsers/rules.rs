@@ -23,6 +23,12 @@ fn each_bank_has_its_credit() {
     assert_eq!(kind(None, HUMO_SMS_CREDIT), Kind::Credit);
     assert_eq!(kind(None, UZCARD_SMS_CREDIT), Kind::Credit);
     assert_eq!(kind(None, KASPI_CREDIT), Kind::Credit);
+    // NBU issues HUMO (9860) and Uzcard (8600) cards: the card's system is
+    // no other bank's signature.
+    for card in ["986012******1234", "860002******1234"] {
+        let text = format!("💸 Пополнение\n➕ 100 000.00 UZS\n💳 {card}");
+        assert_eq!(kind(Some(NBU_BOT_ID), &text), Kind::Credit, "{card}");
+    }
 }
 
 /// A known bot's message is never a credit because its text reads like
