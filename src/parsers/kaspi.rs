@@ -42,6 +42,8 @@ const DEBITS: [&str; 9] = [
 /// One `LABEL: AMOUNT` pair and the text after it.
 struct Entry<'a> {
     label: String,
+    /// `+`/`-` written before the amount, if any.
+    sign: Option<char>,
     amount: amount::Amount,
     after: &'a str,
 }
@@ -56,7 +58,8 @@ fn entries(text: &str) -> Vec<Entry<'_>> {
             continue;
         }
         let value = text[colon + 1..].trim_start_matches(' ');
-        let value = value.strip_prefix('+').unwrap_or(value);
+        let sign = value.chars().next().filter(|c| matches!(c, '+' | '-'));
+        let value = value.strip_prefix(['+', '-']).unwrap_or(value);
         let Some((amount, after)) = amount::read(value) else {
             continue;
         };
@@ -69,6 +72,7 @@ fn entries(text: &str) -> Vec<Entry<'_>> {
         label_start = text.len() - after.len();
         out.push(Entry {
             label,
+            sign,
             amount,
             after,
         });
@@ -109,6 +113,9 @@ pub fn parse(msg: &Message) -> Notification {
     note.currency = Some(op.amount.currency.to_string());
     note.kind = match vocab::vetoed_kind(None, &op.label) {
         Some(kind) => kind,
+        // A sign that contradicts the label: not understood.
+        None if op.sign == Some('-') && names(&op.label, &CREDITS) => Kind::Unknown,
+        None if op.sign == Some('+') && names(&op.label, &DEBITS) => Kind::Unknown,
         None if names(&op.label, &CREDITS) && vocab::credit_is_safe(&msg.lower) => Kind::Credit,
         None if names(&op.label, &INCOME) => Kind::Info,
         // A transfer into one's own deposit moves money between own accounts.

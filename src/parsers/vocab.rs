@@ -210,12 +210,14 @@ pub fn signed_kind(marker: Option<char>, lower_header: &str, sign: Sign) -> Kind
 /// word or emoji anywhere in the message, merchant line included. A false
 /// `unknown` costs a manual look; a false credit confirms an unpaid order.
 pub fn credit_is_safe(lower_text: &str) -> bool {
-    // Balance words are left out: the Uzcard SMS credit names its balance.
+    // Balance words are left out (the Uzcard SMS credit names its balance),
+    // and so are income words (`BONUS` is a shop name; a cashback says so in
+    // its header).
     let mut marks = REVERSAL_MARKS
         .iter()
         .chain(&DECLINE_MARKS)
         .chain(&NOTICE_MARKS);
-    let mut words = DECLINED.iter().chain(&REVERSED).chain(&INCOME).chain(
+    let mut words = DECLINED.iter().chain(&REVERSED).chain(
         NOTICES
             .iter()
             .filter(|w| !matches!(**w, "баланс" | "balans" | "balance")),

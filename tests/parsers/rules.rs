@@ -117,6 +117,8 @@ fn reversals_declines_and_notices_are_never_credits_even_with_a_plus() {
     assert_eq!(kind(None, "Возврат: 5 000т\nMAGNUM"), Kind::Reversal);
     // A Kaspi transfer *from* someone is not the outgoing form: unknown.
     assert_eq!(kind(None, "Перевод: 500 ₸ от Айгерим К."), Kind::Unknown);
+    assert_eq!(kind(None, "Покупка: -4 134 ₸\nMAGNUM"), Kind::Debit);
+    assert_eq!(kind(None, "Пополнение: -4 134 ₸\nMAGNUM"), Kind::Unknown);
     assert_eq!(
         kind(None, "Проценты за декабрь: +201 569,73т\nKaspi Депозит"),
         Kind::Info
