@@ -167,27 +167,15 @@ impl BotMessage {
                 _ => {}
             }
         }
-        let clock: Vec<&str> = segs
-            .iter()
-            .filter(|s| s.marker.is_some_and(is_clock))
-            .map(|s| s.text)
-            .collect();
-        let when = if clock.is_empty() {
-            segs.iter()
-                .filter(|s| !is_merchant(s.marker))
-                .map(|s| s.text)
-                .collect::<Vec<_>>()
-                .join("\n")
-        } else {
-            clock.join("\n")
+        let join = |keep: &dyn Fn(&Segment) -> bool| {
+            let texts: Vec<&str> = segs.iter().filter(|s| keep(s)).map(|s| s.text).collect();
+            texts.join("\n")
         };
-        let body = segs
-            .iter()
-            .filter(|s| !is_merchant(s.marker))
-            .map(|s| s.text)
-            .collect::<Vec<_>>()
-            .join("\n")
-            .to_lowercase();
+        let body = join(&|s| !is_merchant(s.marker));
+        let clock = join(&|s| s.marker.is_some_and(is_clock));
+        let has_time = !clock.is_empty();
+        let when = if has_time { clock } else { body.clone() };
+        let body = body.to_lowercase();
         let first_currency = segs
             .iter()
             .find_map(|s| amount::exact(s.text))
@@ -195,7 +183,6 @@ impl BotMessage {
         // Without a sign: one non-balance amount is the operation's; failing
         // that, a lone balance-emoji amount in a message that shows an
         // operation time (the 2022 layout put the amount on 💰).
-        let has_time = !clock.is_empty();
         let unsigned = match (primary.len(), balances.len()) {
             (1, _) => primary.pop(),
             (0, 1) if has_time => balances.pop(),
