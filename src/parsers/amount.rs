@@ -17,14 +17,14 @@ pub struct Amount {
 
 /// ISO codes accepted when written out; a whitelist so that `22 POS` or a
 /// merchant abbreviation is never read as an amount.
-const ISO_CODES: [&str; 16] = [
+const ISO_CODES: &[&str] = &[
     "UZS", "USD", "EUR", "RUB", "KZT", "GBP", "CNY", "TRY", "AED", "KGS", "TJS", "JPY", "CHF",
     "BYN", "UAH", "KRW",
 ];
 
 /// Currency signs and words, matched case-sensitively after the number. Each
 /// must not be followed by a lower-case letter (`so'mgacha`, `тысяч`).
-const SIGNS: [(&str, &str); 14] = [
+const SIGNS: &[(&str, &str)] = &[
     ("₸", "KZT"),
     ("тенге", "KZT"),
     ("тг", "KZT"),

@@ -13,7 +13,7 @@ use super::text::Message;
 use super::{Bank, Kind, Notification, amount, plain, vocab, when};
 
 /// Labels of balances, never the operation.
-const BALANCES: [&str; 7] = [
+const BALANCES: &[&str] = &[
     "доступно",
     "на депозите",
     "баланс",
@@ -23,11 +23,11 @@ const BALANCES: [&str; 7] = [
     "balans",
 ];
 /// Operation labels that are credits to the account.
-const CREDITS: [&str; 4] = ["пополнение", "толықтыру", "зачисление", "поступление"];
+const CREDITS: &[&str] = &["пополнение", "толықтыру", "зачисление", "поступление"];
 /// Operation labels that are income but not a payment from anyone.
-const INCOME: [&str; 5] = ["проценты", "вознаграждение", "кешбэк", "cashback", "бонус"];
+const INCOME: &[&str] = &["проценты", "вознаграждение", "кешбэк", "cashback", "бонус"];
 /// Operation labels that spend money.
-const DEBITS: [&str; 9] = [
+const DEBITS: &[&str] = &[
     "покупка",
     "оплата",
     "платеж",
@@ -88,7 +88,7 @@ fn names(label: &str, words: &[&str]) -> bool {
 /// in tenge or in a text that names Kaspi.
 pub fn is_kaspi(msg: &Message) -> bool {
     entries(&msg.text).iter().any(|e| {
-        let known = [&BALANCES[..], &CREDITS, &INCOME, &DEBITS]
+        let known = [BALANCES, CREDITS, INCOME, DEBITS]
             .iter()
             .any(|words| names(&e.label, words))
             || vocab::declined_or_reversed(&e.label).is_some();
@@ -104,7 +104,7 @@ pub fn parse(msg: &Message) -> Notification {
     if all.is_empty() {
         return plain::unrecognised(Bank::Kaspi, msg);
     }
-    let Some(op) = all.iter().find(|e| !names(&e.label, &BALANCES)) else {
+    let Some(op) = all.iter().find(|e| !names(&e.label, BALANCES)) else {
         // Only balances: a balance notice.
         note.kind = Kind::Info;
         return note;
@@ -114,10 +114,10 @@ pub fn parse(msg: &Message) -> Notification {
     note.kind = match vocab::vetoed_kind(None, &op.label) {
         Some(kind) => kind,
         // A sign that contradicts the label: not understood.
-        None if op.sign == Some('-') && names(&op.label, &CREDITS) => Kind::Unknown,
-        None if op.sign == Some('+') && names(&op.label, &DEBITS) => Kind::Unknown,
-        None if names(&op.label, &CREDITS) && vocab::credit_is_safe(&msg.lower) => Kind::Credit,
-        None if names(&op.label, &INCOME) => Kind::Info,
+        None if op.sign == Some('-') && names(&op.label, CREDITS) => Kind::Unknown,
+        None if op.sign == Some('+') && names(&op.label, DEBITS) => Kind::Unknown,
+        None if names(&op.label, CREDITS) && vocab::credit_is_safe(&msg.lower) => Kind::Credit,
+        None if names(&op.label, INCOME) => Kind::Info,
         // A transfer into one's own deposit moves money between own accounts.
         None if op.label.contains("перевод") && op.after.to_lowercase().contains("на депозит") => {
             Kind::Info
@@ -125,7 +125,7 @@ pub fn parse(msg: &Message) -> Notification {
         // `Перевод: 500 ₸ от Айгерим К.` would be incoming: not the outgoing
         // form paycue knows, so not understood.
         None if op.label.contains("перевод") && starts_with_from(op.after) => Kind::Unknown,
-        None if names(&op.label, &DEBITS) => Kind::Debit,
+        None if names(&op.label, DEBITS) => Kind::Debit,
         None => Kind::Unknown,
     };
     note

@@ -8,7 +8,7 @@
 use super::Kind;
 
 /// Declined operations: money did not move.
-const DECLINED: [&str; 26] = [
+const DECLINED: &[&str] = &[
     "nedostatochno",
     "недостаточно",
     "incorrect pin",
@@ -38,7 +38,7 @@ const DECLINED: [&str; 26] = [
 ];
 
 /// Reversals and refunds: money came back, nobody paid.
-const REVERSED: [&str; 14] = [
+const REVERSED: &[&str] = &[
     "otmena",
     "отмена",
     "vozvrat",
@@ -56,7 +56,7 @@ const REVERSED: [&str; 14] = [
 ];
 
 /// Notices that report no payment even when they show an amount.
-const NOTICES: [&str; 13] = [
+const NOTICES: &[&str] = &[
     "изменен",
     "izmenen",
     "o'zgar",
@@ -73,7 +73,7 @@ const NOTICES: [&str; 13] = [
 ];
 
 /// Income that is no payment from anyone: cashback, interest, bonuses.
-const INCOME: [&str; 9] = [
+const INCOME: &[&str] = &[
     "кешбэк",
     "кэшбэк",
     "cashback",
@@ -86,7 +86,7 @@ const INCOME: [&str; 9] = [
 ];
 
 /// Headers of outgoing operations (they contradict a ➕).
-const OUTGOING: [&str; 23] = [
+const OUTGOING: &[&str] = &[
     "оплата",
     "oplata",
     "to'lov",
@@ -113,7 +113,7 @@ const OUTGOING: [&str; 23] = [
 ];
 
 /// Headers of incoming operations (they contradict a ➖).
-const INCOMING: [&str; 21] = [
+const INCOMING: &[&str] = &[
     "пополнен",
     "popolnen",
     "to'ldir",
@@ -138,9 +138,9 @@ const INCOMING: [&str; 21] = [
 ];
 
 /// Emoji that open a reversal, a decline or a notice.
-const REVERSAL_MARKS: [char; 3] = ['❌', '↩', '🔄'];
-const DECLINE_MARKS: [char; 3] = ['🚫', '⛔', '❗'];
-const NOTICE_MARKS: [char; 7] = ['ℹ', '✅', '🔹', '🔸', '📢', '🔔', '✔'];
+const REVERSAL_MARKS: &[char] = &['❌', '↩', '🔄'];
+const DECLINE_MARKS: &[char] = &['🚫', '⛔', '❗'];
+const NOTICE_MARKS: &[char] = &['ℹ', '✅', '🔹', '🔸', '📢', '🔔', '✔'];
 
 /// Which way the money went by the message's own sign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,24 +154,22 @@ fn has_any(lower: &str, words: &[&str]) -> bool {
 }
 
 pub fn says_incoming(lower: &str) -> bool {
-    has_any(lower, &INCOMING)
+    has_any(lower, INCOMING)
 }
 
 pub fn says_outgoing(lower: &str) -> bool {
-    has_any(lower, &OUTGOING)
+    has_any(lower, OUTGOING)
 }
 
 /// The kind a header states by itself, before any sign: a decline, a
 /// reversal or a notice, else `None`.
 pub fn vetoed_kind(marker: Option<char>, lower_header: &str) -> Option<Kind> {
     let mark = |set: &[char]| marker.is_some_and(|m| set.contains(&m));
-    if mark(&DECLINE_MARKS) || has_any(lower_header, &DECLINED) {
+    if mark(DECLINE_MARKS) || has_any(lower_header, DECLINED) {
         Some(Kind::Declined)
-    } else if mark(&REVERSAL_MARKS) || has_any(lower_header, &REVERSED) {
+    } else if mark(REVERSAL_MARKS) || has_any(lower_header, REVERSED) {
         Some(Kind::Reversal)
-    } else if mark(&NOTICE_MARKS)
-        || has_any(lower_header, &NOTICES)
-        || has_any(lower_header, &INCOME)
+    } else if mark(NOTICE_MARKS) || has_any(lower_header, NOTICES) || has_any(lower_header, INCOME)
     {
         Some(Kind::Info)
     } else {
@@ -182,9 +180,9 @@ pub fn vetoed_kind(marker: Option<char>, lower_header: &str) -> Option<Kind> {
 /// A decline or reversal named anywhere in `lower` (used on the lines after
 /// the header, the merchant line left out).
 pub fn declined_or_reversed(lower: &str) -> Option<Kind> {
-    if has_any(lower, &DECLINED) {
+    if has_any(lower, DECLINED) {
         Some(Kind::Declined)
-    } else if has_any(lower, &REVERSED) {
+    } else if has_any(lower, REVERSED) {
         Some(Kind::Reversal)
     } else {
         None
@@ -215,9 +213,9 @@ pub fn credit_is_safe(lower_text: &str) -> bool {
     // its header).
     let mut marks = REVERSAL_MARKS
         .iter()
-        .chain(&DECLINE_MARKS)
-        .chain(&NOTICE_MARKS);
-    let mut words = DECLINED.iter().chain(&REVERSED).chain(
+        .chain(DECLINE_MARKS)
+        .chain(NOTICE_MARKS);
+    let mut words = DECLINED.iter().chain(REVERSED).chain(
         NOTICES
             .iter()
             .filter(|w| !matches!(**w, "баланс" | "balans" | "balance")),
