@@ -129,10 +129,12 @@ mod tests {
         input.extend_from_slice(b"{\"text\": \"x\", \"bank\": \"sber\"}\n");
         input.extend_from_slice(b"{\"sender_id\": 1}\n");
         input.extend_from_slice(b"{\"text\": \"\xff\"}\n");
-        input
-            .extend_from_slice("{\"text\": \"Пополнение: 100 ₸\", \"bank\": \"Kaspi\"}".as_bytes());
+        for bank in ["Kaspi", "other"] {
+            let line = format!("{{\"text\": \"Пополнение: 100 ₸\", \"bank\": \"{bank}\"}}\n");
+            input.extend_from_slice(line.as_bytes());
+        }
         let out = run_on(&input);
-        assert_eq!(out.len(), 5, "{out:?}");
+        assert_eq!(out.len(), 6, "{out:?}");
         for line in &out[..4] {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
             assert!(v["error"].is_string(), "{line}");
@@ -146,5 +148,7 @@ mod tests {
             out[4],
             r#"{"bank":"kaspi","kind":"credit","amount":"100.00","currency":"KZT","card":null}"#
         );
+        // `other` names no bank: the text decides.
+        assert_eq!(out[5], out[4]);
     }
 }

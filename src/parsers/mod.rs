@@ -56,13 +56,16 @@ impl Bank {
     }
 
     /// The bank a caller may name for a chat that is not a bank bot
-    /// (`humo`, `uzcard`, `nbu`, `kaspi`; any case). `other` is not a bank.
+    /// (`humo`, `uzcard`, `nbu`, `kaspi`; any case). `other` is accepted
+    /// too, as `paycue parse` output and corpus lines carry it, and means
+    /// "no bank named": the bank is then read from the text.
     pub fn from_hint(name: &str) -> Option<Bank> {
         match name.trim().to_ascii_lowercase().as_str() {
             "humo" => Some(Bank::Humo),
             "uzcard" => Some(Bank::Uzcard),
             "nbu" => Some(Bank::Nbu),
             "kaspi" => Some(Bank::Kaspi),
+            "other" => Some(Bank::Other),
             _ => None,
         }
     }

@@ -69,3 +69,23 @@ fn paycue_parse_answers_each_line_in_order() {
         r#"{"bank":"other","kind":"info","amount":null,"currency":null,"card":null}"#
     );
 }
+
+/// The corpus lines themselves are valid input (their extra fields are
+/// ignored, their `bank` is a hint) and every answer matches the entry.
+#[test]
+fn paycue_parse_answers_the_corpus_file_as_is() {
+    let raw = include_str!("../fixtures/messages.jsonl");
+    let (code, lines) = paycue_parse(raw);
+    assert_eq!(code, Some(0));
+    let expected: Vec<serde_json::Value> = raw
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("fixture JSON"))
+        .collect();
+    assert_eq!(lines.len(), expected.len());
+    for (want, got) in expected.iter().zip(&lines) {
+        let got: serde_json::Value = serde_json::from_str(got).expect("JSON answer");
+        for key in ["bank", "kind", "amount", "currency", "card"] {
+            assert_eq!(got[key], want[key], "{} {key}: {got}", want["id"]);
+        }
+    }
+}
