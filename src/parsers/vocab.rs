@@ -139,7 +139,7 @@ const INCOMING: &[&str] = &[
 
 /// Emoji that open a reversal, a decline or a notice.
 const REVERSAL_MARKS: &[char] = &['❌', '↩', '🔄'];
-const DECLINE_MARKS: &[char] = &['🚫', '⛔', '❗'];
+const DECLINE_MARKS: &[char] = &['🚫', '⛔'];
 const NOTICE_MARKS: &[char] = &['ℹ', '✅', '🔹', '🔸', '📢', '🔔', '✔'];
 
 /// Which way the money went by the message's own sign.
