@@ -30,8 +30,18 @@ static ACCOUNT_CHANGE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
+// Each form's regex runs only when a word it needs is there: most messages
+// are bot layouts, and the literal check is far cheaper than the search.
+fn may_be_sms(msg: &Message) -> bool {
+    msg.lower.contains("humo")
+}
+fn may_be_account_change(msg: &Message) -> bool {
+    msg.lower.contains("summu") || msg.lower.contains("сумму")
+}
+
 pub fn is_sms(msg: &Message) -> bool {
-    SMS.is_match(&msg.text) || ACCOUNT_CHANGE.is_match(&msg.text)
+    (may_be_sms(msg) && SMS.is_match(&msg.text))
+        || (may_be_account_change(msg) && ACCOUNT_CHANGE.is_match(&msg.text))
 }
 
 pub fn parse(msg: &Message) -> Notification {
@@ -47,6 +57,9 @@ pub fn parse(msg: &Message) -> Notification {
 /// The SMS form: the words between the card and the amount name the
 /// operation; `operacija` is the outgoing P2P leg, as in the bot.
 fn sms(msg: &Message) -> Option<Notification> {
+    if !may_be_sms(msg) {
+        return None;
+    }
     let c = SMS.captures(&msg.text)?;
     let op = c.get(2).map_or("", |m| m.as_str()).to_lowercase();
     let (amount, rest) = amount::read(c.get(3)?.as_str())?;
@@ -79,6 +92,9 @@ fn sms(msg: &Message) -> Option<Notification> {
 /// `Schet po karte ... izmenen na summu X`: a change whose direction the
 /// text does not state, so a notice.
 fn account_change(msg: &Message) -> Option<Notification> {
+    if !may_be_account_change(msg) {
+        return None;
+    }
     let c = ACCOUNT_CHANGE.captures(&msg.text)?;
     let (amount, rest) = amount::read(c.get(2)?.as_str())?;
     Some(Notification {

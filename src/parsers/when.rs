@@ -27,6 +27,10 @@ pub fn find(text: &str, zone: Option<&TimeZone>) -> Option<jiff::Timestamp> {
 
 /// The earliest match of any known layout, as a civil date-time.
 fn find_civil(text: &str) -> Option<DateTime> {
+    // Every layout has a `HH:MM` time.
+    if !text.contains(':') {
+        return None;
+    }
     // Time first (HUMO): 12:36 02.10.2025
     static TIME_DATE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"\b(\d{1,2}):(\d{2})(?::\d{2})?\s+(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})\b")
