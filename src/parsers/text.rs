@@ -124,16 +124,13 @@ fn split_copy_header(text: &str) -> (Option<String>, &str) {
     static STAMP_FIRST: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(&format!(r"^\s*\[{STAMP}\]\s*([^\n:]{{1,64}}):[ \t]*\n?")).expect("static regex")
     });
-    static NAME_LINE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^\s*([\p{L} .]{2,40}):[ \t]*\n").expect("static regex"));
-    // A bare bot display name on its own first line (`CardXabar`).
-    static BOT_NAME: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(
-            r"(?i)^\s*(humo\s*card(?:\s*bot)?|cardxabar(?:\s*bot)?|nbu\s*card(?:\s*bot)?)[ \t]*\n",
-        )
-        .expect("static regex")
+    // A sender-name line alone (`HUMO Card:`, `CardXabar`): only names of
+    // bank senders, so a Kaspi `Пополнение:` label is never taken for one.
+    static NAME_LINE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^\s*([\p{L} .]{0,30}(?:card|bank|bot|xabar|humo|nbu|kaspi)[\p{L} .]{0,30}):?[ \t]*\n")
+            .expect("static regex")
     });
-    for re in [&*NAME_FIRST, &*STAMP_FIRST, &*NAME_LINE, &*BOT_NAME] {
+    for re in [&*NAME_FIRST, &*STAMP_FIRST, &*NAME_LINE] {
         if let Some(c) = re.captures(text) {
             let name = c.get(1).map(|m| m.as_str().trim().to_lowercase());
             let end = c.get(0).map_or(0, |m| m.end());
@@ -185,7 +182,8 @@ mod tests {
             (m.text.as_str(), m.copied_from.as_deref()),
             ("🟢 Konversiya", Some("cardxabar"))
         );
-        // A Kaspi operation line is not a copy header.
+        // A Kaspi operation line is not a copy header, nor is a label.
         assert_eq!(Message::new("Пополнение: 100 Т\nX").copied_from, None);
+        assert_eq!(Message::new("Пополнение:\n100 Т").copied_from, None);
     }
 }
