@@ -41,8 +41,8 @@ impl Signs {
     }
 }
 
-/// Reads the signatures of a text.
-pub fn read(msg: &Message) -> Signs {
+/// Reads the signatures of a text (`bot`: its emoji layout, if any).
+pub fn read(msg: &Message, bot: Option<&BotMessage>) -> Signs {
     let mut found = Vec::new();
     let mut add = |bank: Bank| {
         if !found.contains(&bank) {
@@ -71,9 +71,8 @@ pub fn read(msg: &Message) -> Signs {
     if kaspi::is_kaspi(msg) {
         add(Bank::Kaspi);
     }
-    let bot = BotMessage::read(msg);
     // In the bot layout only the card field counts (never the merchant line).
-    let card = match &bot {
+    let card = match bot {
         Some(bot) => bot.card.clone(),
         None => card::find_card(&msg.text),
     };
@@ -91,7 +90,7 @@ pub fn read(msg: &Message) -> Signs {
     // The bots' habits: HUMO opens credits with 🎉 and names its cards
     // (`HUMOCARD *7466`); Uzcard uses 🟢/🔴 and bare stars (`***5982`); NBU
     // uses 💸 with a six-digit prefix (`479091******6905`).
-    if let Some(bot) = &bot {
+    if let Some(bot) = bot {
         match bot.header_marker {
             Some('🎉') => add(Bank::Humo),
             Some('🟢' | '🔴') => add(Bank::Uzcard),

@@ -44,11 +44,12 @@ pub fn is_sms(msg: &Message) -> bool {
         || (may_be_account_change(msg) && ACCOUNT_CHANGE.is_match(&msg.text))
 }
 
-pub fn parse(msg: &Message) -> Notification {
+/// `bot` is the message's emoji layout, when it has one.
+pub fn parse(msg: &Message, bot: Option<&BotMessage>) -> Notification {
     if let Some(note) = sms(msg).or_else(|| account_change(msg)) {
         return note;
     }
-    if let Some(bot) = BotMessage::read(msg) {
+    if let Some(bot) = bot {
         return bot.notification(Bank::Humo, msg);
     }
     plain::notice(Bank::Humo, msg).unwrap_or_else(|| plain::unrecognised(Bank::Humo, msg))

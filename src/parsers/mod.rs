@@ -134,7 +134,8 @@ impl Notification {
 /// otherwise the bank is read from the text, and `other` when it cannot be.
 pub fn parse(sender_id: Option<i64>, hint: Option<Bank>, text: &str) -> Notification {
     let msg = text::Message::new(text);
-    let signs = detect::read(&msg);
+    let bot = layout::BotMessage::read(&msg);
+    let signs = detect::read(&msg, bot.as_ref());
     let bank = match sender_id.and_then(Bank::of_bot) {
         Some(bank) => bank,
         None => hint
@@ -143,9 +144,9 @@ pub fn parse(sender_id: Option<i64>, hint: Option<Bank>, text: &str) -> Notifica
             .unwrap_or(Bank::Other),
     };
     let note = match bank {
-        Bank::Humo => humo::parse(&msg),
-        Bank::Uzcard => uzcard::parse(&msg),
-        Bank::Nbu => nbu::parse(&msg),
+        Bank::Humo => humo::parse(&msg, bot.as_ref()),
+        Bank::Uzcard => uzcard::parse(&msg, bot.as_ref()),
+        Bank::Nbu => nbu::parse(&msg, bot.as_ref()),
         Bank::Kaspi => kaspi::parse(&msg),
         Bank::Other => plain::unrecognised(Bank::Other, &msg),
     };

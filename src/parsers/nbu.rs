@@ -10,8 +10,9 @@ use super::layout::BotMessage;
 use super::text::Message;
 use super::{Bank, Notification, plain};
 
-pub fn parse(msg: &Message) -> Notification {
-    if let Some(bot) = BotMessage::read(msg) {
+/// `bot` is the message's emoji layout, when it has one.
+pub fn parse(msg: &Message, bot: Option<&BotMessage>) -> Notification {
+    if let Some(bot) = bot {
         return bot.notification(Bank::Nbu, msg);
     }
     plain::notice(Bank::Nbu, msg).unwrap_or_else(|| plain::unrecognised(Bank::Nbu, msg))

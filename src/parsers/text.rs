@@ -75,25 +75,25 @@ fn strip_markdown(text: &str) -> String {
         return text.to_string();
     }
     let text = text.replace("__", "").replace("~~", "");
-    let chars: Vec<char> = text.chars().collect();
+    // Stars and digits are ASCII, so cutting at star runs keeps UTF-8 whole.
+    let bytes = text.as_bytes();
+    let digit_at = |k: usize| bytes.get(k).is_some_and(u8::is_ascii_digit);
     let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
     let mut i = 0;
-    while i < chars.len() {
-        if chars[i] != '*' {
-            out.push(chars[i]);
+    while i < bytes.len() {
+        if bytes[i] != b'*' {
             i += 1;
             continue;
         }
         let start = i;
-        while i < chars.len() && chars[i] == '*' {
+        while i < bytes.len() && bytes[i] == b'*' {
             i += 1;
         }
         let run = i - start;
-        let digit_before = start > 0 && chars[start - 1].is_ascii_digit();
-        let digit_after = chars.get(i).is_some_and(char::is_ascii_digit);
-        let four_digits_after = (i..i + 4).all(|j| chars.get(j).is_some_and(char::is_ascii_digit))
-            && !chars.get(i + 4).is_some_and(char::is_ascii_digit);
-        let keep = if digit_before && digit_after {
+        let digit_before = start > 0 && digit_at(start - 1);
+        let four_digits_after = (i..i + 4).all(digit_at) && !digit_at(i + 4);
+        let keep = if digit_before && digit_at(i) {
             run
         } else {
             match run {
@@ -103,8 +103,11 @@ fn strip_markdown(text: &str) -> String {
                 _ => run - 2,
             }
         };
-        out.extend(std::iter::repeat_n('*', keep));
+        out.push_str(&text[copied..start]);
+        out.push_str(&text[start..start + keep]);
+        copied = i;
     }
+    out.push_str(&text[copied..]);
     out
 }
 

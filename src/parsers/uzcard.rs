@@ -36,11 +36,12 @@ pub fn is_sms(msg: &Message) -> bool {
     may_be_sms(msg) && SMS.is_match(&msg.text)
 }
 
-pub fn parse(msg: &Message) -> Notification {
+/// `bot` is the message's emoji layout, when it has one.
+pub fn parse(msg: &Message, bot: Option<&BotMessage>) -> Notification {
     if let Some(note) = sms(msg) {
         return note;
     }
-    if let Some(bot) = BotMessage::read(msg) {
+    if let Some(bot) = bot {
         return bot.notification(Bank::Uzcard, msg);
     }
     plain::notice(Bank::Uzcard, msg).unwrap_or_else(|| plain::unrecognised(Bank::Uzcard, msg))
