@@ -26,6 +26,7 @@ support::both!(
     outbox_lease_hides_an_event_until_it_runs_out,
     events_of_one_transaction_go_out_in_order,
     two_store_handles_never_issue_the_same_amount,
+    two_sweepers_cancel_each_transaction_once,
 );
 
 /// The tests' clock starts at the real time: Redis forgets an ended hold by
@@ -442,4 +443,41 @@ async fn two_store_handles_never_issue_the_same_amount(b: Backend) {
     assert_eq!(amounts, (50_001..=50_060).collect::<Vec<_>>());
     let held = ctx.stores[0].held_counts().await.unwrap();
     assert_eq!(held, vec![(String::new(), 60)]);
+}
+
+async fn two_sweepers_cancel_each_transaction_once(b: Backend) {
+    let Some(ctx) = open(b, "sweepers", 2) else {
+        return;
+    };
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        ids.push(
+            create(ctx.stores[0].as_ref(), 2_000 + i * 10, &[], *T0)
+                .await
+                .id,
+        );
+    }
+    // Two processes sweep the same due transactions at the same moment, in
+    // small batches so that their scripts interleave.
+    let sweep = |s: Arc<dyn Store>, tag: &'static str| async move {
+        let mut cancelled = Vec::new();
+        for round in 0..20 {
+            let ids: Vec<String> = (0..3).map(|k| format!("evt_{tag}_{round}_{k}")).collect();
+            cancelled.extend(s.expire_due(*T0 + TTL + 1, &ids).await.unwrap());
+        }
+        cancelled
+    };
+    let (a, b2) = tokio::join!(
+        sweep(ctx.stores[0].clone(), "a"),
+        sweep(ctx.stores[1].clone(), "b")
+    );
+    let mut all: Vec<String> = a.into_iter().chain(b2).map(|t| t.id).collect();
+    all.sort();
+    ids.sort();
+    assert_eq!(all, ids, "every due transaction cancelled exactly once");
+    for id in &ids {
+        let events = ctx.stores[1].events(id).await.unwrap();
+        assert_eq!(events.len(), 1, "one cancel event for {id}");
+        assert_eq!(events[0].action, Action::Cancel);
+    }
 }
