@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use paycue::engine::CreateRequest;
 use paycue::money::Money;
-use paycue::store::{CreateOutcome, StoreSettings};
+use paycue::store::{CreateOutcome, NewTransaction, RedisStore, Store, StoreSettings};
 use support::app::{Backend, now_ms, spawn_with};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -37,8 +37,8 @@ fn summary(mut samples: Vec<Duration>) -> String {
 async fn main() {
     let quick = !std::env::args().any(|a| a == "--bench");
     let rounds = if quick { 5 } else { 400 };
-    // Grace 0: a cancelled amount is free again at once, so "create + cancel"
-    // keeps the number of held amounts at the level being measured.
+    create_cost_vs_held(rounds).await;
+    // Grace 0: a cancelled amount is free again at once.
     let settings = StoreSettings {
         grace_ms: 0,
         ..StoreSettings::default()
@@ -52,26 +52,6 @@ async fn main() {
         return;
     };
     let engine = app.engine.clone();
-
-    println!(
-        "create cost vs transactions already holding amounts at the same price (LIMIT=1000, Redis):"
-    );
-    let price = Money::from_major(20_000);
-    let mut held = 0usize;
-    for level in [0usize, 100, 500, 900] {
-        while held < level {
-            create(&engine, price).await;
-            held += 1;
-        }
-        let mut samples = Vec::with_capacity(rounds);
-        for _ in 0..rounds {
-            let started = Instant::now();
-            let id = create(&engine, price).await;
-            samples.push(started.elapsed());
-            engine.cancel(&id).await.expect("cancel");
-        }
-        println!("  {level:>4} held: {}", summary(samples));
-    }
 
     let total = if quick { 20 } else { 4000 };
     let clients = 16;
@@ -127,17 +107,52 @@ async fn main() {
     app.stop().await;
 }
 
-async fn create(engine: &paycue::Engine, price: Money) -> String {
-    match engine
-        .create(CreateRequest {
-            amount: price,
-            metadata: None,
-            idempotency: None,
-        })
-        .await
-        .expect("create")
-    {
-        CreateOutcome::Created(tx) => tx.id,
-        other => panic!("create: {other:?}"),
+/// The store alone (no HTTP, no webhook workers competing for the CPU):
+/// one create script call while `level` transactions already hold amounts at
+/// the same price, each sample undone by a cancel (grace 0 frees it at once).
+async fn create_cost_vs_held(rounds: usize) {
+    let Some(redis) = support::RedisServer::start("bench_store") else {
+        return;
+    };
+    let settings = StoreSettings {
+        grace_ms: 0,
+        ..StoreSettings::default()
+    };
+    let store = RedisStore::open(&redis.url(), settings);
+    let price = Money::from_major(20_000);
+    let slots = paycue::allocation::candidates(price, &[], 1000).expect("candidates");
+    let new = |slots: &Vec<paycue::store::Slot>| NewTransaction {
+        id: uuid::Uuid::new_v4().to_string(),
+        requested_amount: price,
+        currency: "UZS".into(),
+        candidates: slots.clone(),
+        created_at: now_ms(),
+        expires_at: now_ms() + 1_800_000,
+        metadata: None,
+        idempotency: None,
+    };
+    println!(
+        "create cost vs transactions already holding amounts at the same price (store only, LIMIT=1000, Redis):"
+    );
+    let mut held = 0usize;
+    for level in [0usize, 100, 500, 900] {
+        while held < level {
+            store.create(new(&slots)).await.expect("create");
+            held += 1;
+        }
+        let mut samples = Vec::with_capacity(rounds);
+        for _ in 0..rounds {
+            let started = Instant::now();
+            let outcome = store.create(new(&slots)).await.expect("create");
+            samples.push(started.elapsed());
+            let CreateOutcome::Created(tx) = outcome else {
+                panic!("not created: {outcome:?}")
+            };
+            store
+                .cancel(&tx.id, "evt_bench", now_ms())
+                .await
+                .expect("cancel");
+        }
+        println!("  {level:>4} held: {}", summary(samples));
     }
 }

@@ -16,10 +16,13 @@ use crate::store::{MemoryStore, RedisStore, Store, StoreSettings};
 pub mod exit {
     /// A configuration value is wrong (EX_CONFIG). Restarting will not help.
     pub const CONFIG: u8 = 78;
-    /// The Telegram session is missing or revoked: run `paycue --telegram`.
-    /// The systemd unit does not restart on it.
+    /// The Telegram session is missing or revoked (AUTH_KEY_UNREGISTERED,
+    /// AUTH_KEY_DUPLICATED, logged out from another device): run
+    /// `paycue --telegram`. The systemd unit does not restart on it
+    /// (RestartPreventExitStatus=77), so a dead session never loops.
     pub const LOGGED_OUT: u8 = 77;
-    /// Another process holds the session lock.
+    /// Another process holds the session lock (`SESSION_DIR/paycue.lock`);
+    /// the message names its pid. Stop that process first (EX_TEMPFAIL).
     pub const LOCKED: u8 = 75;
 }
 

@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use paycue::allocation::candidates;
 use paycue::model::{Action, CreditOutcome, TxStatus};
@@ -26,10 +26,14 @@ support::both!(
     outbox_lease_hides_an_event_until_it_runs_out,
     events_of_one_transaction_go_out_in_order,
     two_store_handles_never_issue_the_same_amount,
+    two_sweepers_cancel_each_transaction_once,
 );
 
-const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
-const GRACE: i64 = 60_000;
+/// The tests' clock starts at the real time: Redis forgets an ended hold by
+/// its own clock, so a hold must not be released in the past. Every later
+/// instant is explicit (T0 + n), so grace windows and leases are exact.
+static T0: LazyLock<i64> = LazyLock::new(paycue::model::now_millis);
+const GRACE: i64 = 10 * 60_000;
 const TTL: i64 = 30 * 60_000;
 
 struct Ctx {
@@ -124,17 +128,17 @@ async fn ended_amount_is_held_for_grace_then_reissued(b: Backend) {
         return;
     };
     let s = ctx.stores[0].as_ref();
-    let a = create(s, 100, &[], T0).await;
+    let a = create(s, 100, &[], *T0).await;
     assert_eq!(major(&a), 101, "offsets start at +1");
-    let cancelled = s.cancel(&a.id, "evt_a", T0 + 1_000).await.unwrap();
+    let cancelled = s.cancel(&a.id, "evt_a", *T0 + 1_000).await.unwrap();
     assert!(matches!(cancelled, CancelOutcome::Cancelled(_)));
-    let b2 = create(s, 100, &[], T0 + 2_000).await;
+    let b2 = create(s, 100, &[], *T0 + 2_000).await;
     assert_eq!(
         major(&b2),
         102,
         "an ended amount stays held during its grace window"
     );
-    let c = create(s, 100, &[], T0 + 1_000 + GRACE + 1).await;
+    let c = create(s, 100, &[], *T0 + 1_000 + GRACE + 1).await;
     assert_eq!(major(&c), 101, "and is free again after it");
 }
 
@@ -143,19 +147,19 @@ async fn transaction_changes_state_once(b: Backend) {
         return;
     };
     let s = ctx.stores[0].as_ref();
-    let tx = create(s, 500, &[], T0).await;
+    let tx = create(s, 500, &[], *T0).await;
     let paid = s
-        .apply_credit(credit(1, 501, &[""], T0 + 5, T0 + 6))
+        .apply_credit(credit(1, 501, &[""], *T0 + 5, *T0 + 6))
         .await
         .unwrap();
     assert!(matches!(paid, ApplyOutcome::Confirmed { .. }), "{paid:?}");
-    match s.cancel(&tx.id, "evt_x", T0 + 7).await.unwrap() {
+    match s.cancel(&tx.id, "evt_x", *T0 + 7).await.unwrap() {
         CancelOutcome::NotPending(t) => assert_eq!(t.status, TxStatus::Confirmed),
         other => panic!("a confirmed transaction was cancelled: {other:?}"),
     }
     // A second payment of the same amount is late on the same order.
     let again = s
-        .apply_credit(credit(2, 501, &[""], T0 + 8, T0 + 9))
+        .apply_credit(credit(2, 501, &[""], *T0 + 8, *T0 + 9))
         .await
         .unwrap();
     match again {
@@ -165,7 +169,10 @@ async fn transaction_changes_state_once(b: Backend) {
         }
         other => panic!("{other:?}"),
     }
-    let swept = s.expire_due(T0 + TTL + 1, &["evt_y".into()]).await.unwrap();
+    let swept = s
+        .expire_due(*T0 + TTL + 1, &["evt_y".into()])
+        .await
+        .unwrap();
     assert!(
         swept.is_empty(),
         "the sweep must not touch a confirmed transaction"
@@ -174,7 +181,7 @@ async fn transaction_changes_state_once(b: Backend) {
     let actions: Vec<Action> = events.iter().map(|e| e.action).collect();
     assert_eq!(actions, vec![Action::Confirm, Action::Late]);
     assert!(matches!(
-        s.cancel("no-such-id", "evt_z", T0).await.unwrap(),
+        s.cancel("no-such-id", "evt_z", *T0).await.unwrap(),
         CancelOutcome::NotFound
     ));
 }
@@ -184,15 +191,15 @@ async fn same_message_is_applied_once(b: Backend) {
         return;
     };
     let s = ctx.stores[0].as_ref();
-    create(s, 700, &[], T0).await;
+    create(s, 700, &[], *T0).await;
     let first = s
-        .apply_credit(credit(42, 701, &[""], T0, T0))
+        .apply_credit(credit(42, 701, &[""], *T0, *T0))
         .await
         .unwrap();
     assert!(matches!(first, ApplyOutcome::Confirmed { .. }));
     for _ in 0..3 {
         let replay = s
-            .apply_credit(credit(42, 701, &[""], T0, T0 + 1))
+            .apply_credit(credit(42, 701, &[""], *T0, *T0 + 1))
             .await
             .unwrap();
         assert_eq!(replay, ApplyOutcome::Duplicate);
@@ -220,28 +227,31 @@ async fn credit_matching_checks_card_currency_and_date(b: Backend) {
     };
     let s = ctx.stores[0].as_ref();
     let two = cards(&["8600123412347466", "9860****4428"]);
-    let a = create(s, 900, &two, T0).await;
-    let b2 = create(s, 900, &two, T0).await;
+    let a = create(s, 900, &two, *T0).await;
+    let b2 = create(s, 900, &two, *T0).await;
     assert_eq!((major(&a), major(&b2)), (901, 901), "both cards at +1");
     let reason = |o: ApplyOutcome| match o {
         ApplyOutcome::Unmatched { credit } => credit.reason.unwrap_or_default(),
         other => panic!("expected unmatched, got {other:?}"),
     };
     let both = ["8600123412347466", "9860****4428"];
-    let no_card = s.apply_credit(credit(1, 901, &both, T0, T0)).await.unwrap();
+    let no_card = s
+        .apply_credit(credit(1, 901, &both, *T0, *T0))
+        .await
+        .unwrap();
     assert_eq!(reason(no_card), "ambiguous_card");
-    let unknown = s.apply_credit(credit(2, 901, &[], T0, T0)).await.unwrap();
+    let unknown = s.apply_credit(credit(2, 901, &[], *T0, *T0)).await.unwrap();
     assert_eq!(reason(unknown), "unknown_card");
-    let mut usd = credit(3, 901, &["9860****4428"], T0, T0);
+    let mut usd = credit(3, 901, &["9860****4428"], *T0, *T0);
     usd.currency = Some("USD".into());
     assert_eq!(reason(s.apply_credit(usd).await.unwrap()), "currency");
-    let early = credit(4, 901, &["9860****4428"], T0 - 10 * 60_000, T0);
+    let early = credit(4, 901, &["9860****4428"], *T0 - 10 * 60_000, *T0);
     assert_eq!(
         reason(s.apply_credit(early).await.unwrap()),
         "before_transaction"
     );
     let nothing = s
-        .apply_credit(credit(5, 555, &["9860****4428"], T0, T0))
+        .apply_credit(credit(5, 555, &["9860****4428"], *T0, *T0))
         .await
         .unwrap();
     assert_eq!(reason(nothing), "no_transaction");
@@ -249,7 +259,7 @@ async fn credit_matching_checks_card_currency_and_date(b: Backend) {
     assert_eq!(unmatched.len(), 5);
     assert_eq!(unmatched[0].message_id, 5, "newest first");
     let right = s
-        .apply_credit(credit(6, 901, &["9860****4428"], T0, T0))
+        .apply_credit(credit(6, 901, &["9860****4428"], *T0, *T0))
         .await
         .unwrap();
     match right {
@@ -271,7 +281,7 @@ async fn expiry_racing_a_credit_ends_in_exactly_one_state(b: Backend) {
     };
     let (s1, s2) = (ctx.stores[0].clone(), ctx.stores[1].clone());
     for i in 0..40 {
-        let at = T0 + i * 10;
+        let at = *T0 + i * 10;
         let tx = create(s1.as_ref(), 1_000 + i, &[], at).await;
         let deadline = tx.expires_at;
         let sweep_ids = [format!("evt_sweep_{i}")];
@@ -308,28 +318,28 @@ async fn outbox_lease_hides_an_event_until_it_runs_out(b: Backend) {
         return;
     };
     let s = ctx.stores[0].as_ref();
-    let tx = create(s, 300, &[], T0).await;
-    s.cancel(&tx.id, "evt_lease", T0 + 1).await.unwrap();
+    let tx = create(s, 300, &[], *T0).await;
+    s.cancel(&tx.id, "evt_lease", *T0 + 1).await.unwrap();
     let claimed = s
-        .claim_event(T0 + 2, 1_000)
+        .claim_event(*T0 + 2, 1_000)
         .await
         .unwrap()
         .expect("due event");
     assert_eq!(claimed.event.id, "evt_lease");
     assert_eq!(claimed.transaction.status, TxStatus::Cancelled);
     assert!(
-        s.claim_event(T0 + 3, 1_000).await.unwrap().is_none(),
+        s.claim_event(*T0 + 3, 1_000).await.unwrap().is_none(),
         "hidden by its lease"
     );
     // The worker died (no finish_attempt): after the lease it is due again.
     let again = s
-        .claim_event(T0 + 1_003, 1_000)
+        .claim_event(*T0 + 1_003, 1_000)
         .await
         .unwrap()
         .expect("lease ran out");
     assert_eq!(again.event.id, "evt_lease");
     let attempt = |code| paycue::model::Attempt {
-        at: T0,
+        at: *T0,
         status_code: Some(code),
         error: None,
         duration_ms: 3,
@@ -337,13 +347,13 @@ async fn outbox_lease_hides_an_event_until_it_runs_out(b: Backend) {
     s.finish_attempt(
         "evt_lease",
         attempt(500),
-        AttemptResult::RetryAt(T0 + 5_000),
+        AttemptResult::RetryAt(*T0 + 5_000),
     )
     .await
     .unwrap();
-    assert!(s.claim_event(T0 + 4_999, 1_000).await.unwrap().is_none());
+    assert!(s.claim_event(*T0 + 4_999, 1_000).await.unwrap().is_none());
     let retry = s
-        .claim_event(T0 + 5_000, 1_000)
+        .claim_event(*T0 + 5_000, 1_000)
         .await
         .unwrap()
         .expect("retry due");
@@ -352,17 +362,17 @@ async fn outbox_lease_hides_an_event_until_it_runs_out(b: Backend) {
         .await
         .unwrap();
     assert!(
-        s.claim_event(T0 + 99_999_999, 1_000)
+        s.claim_event(*T0 + 99_999_999, 1_000)
             .await
             .unwrap()
             .is_none()
     );
     assert_eq!(
-        s.redeliver(&tx.id, T0 + 10).await.unwrap().as_deref(),
+        s.redeliver(&tx.id, *T0 + 10).await.unwrap().as_deref(),
         Some("evt_lease")
     );
     let re = s
-        .claim_event(T0 + 10, 1_000)
+        .claim_event(*T0 + 10, 1_000)
         .await
         .unwrap()
         .expect("redelivered");
@@ -377,7 +387,7 @@ async fn events_of_one_transaction_go_out_in_order(b: Backend) {
         return;
     };
     let s = ctx.stores[0].as_ref();
-    let tx = create(s, 400, &[], T0).await;
+    let tx = create(s, 400, &[], *T0).await;
     // Paid after the deadline, before any sweep: cancel, then late.
     let late = credit(9, major(&tx), &[""], tx.expires_at + 1, tx.expires_at + 2);
     assert!(matches!(
@@ -417,7 +427,7 @@ async fn two_store_handles_never_issue_the_same_amount(b: Backend) {
     for i in 0..60 {
         let s = ctx.stores[i % 2].clone();
         tasks.spawn(async move {
-            let mut new = new_tx(50_000, &[], T0);
+            let mut new = new_tx(50_000, &[], *T0);
             new.candidates = candidates(Money::from_major(50_000), &[], 100).unwrap();
             match s.create(new).await.unwrap() {
                 CreateOutcome::Created(tx) => tx.amount,
@@ -433,4 +443,41 @@ async fn two_store_handles_never_issue_the_same_amount(b: Backend) {
     assert_eq!(amounts, (50_001..=50_060).collect::<Vec<_>>());
     let held = ctx.stores[0].held_counts().await.unwrap();
     assert_eq!(held, vec![(String::new(), 60)]);
+}
+
+async fn two_sweepers_cancel_each_transaction_once(b: Backend) {
+    let Some(ctx) = open(b, "sweepers", 2) else {
+        return;
+    };
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        ids.push(
+            create(ctx.stores[0].as_ref(), 2_000 + i * 10, &[], *T0)
+                .await
+                .id,
+        );
+    }
+    // Two processes sweep the same due transactions at the same moment, in
+    // small batches so that their scripts interleave.
+    let sweep = |s: Arc<dyn Store>, tag: &'static str| async move {
+        let mut cancelled = Vec::new();
+        for round in 0..20 {
+            let ids: Vec<String> = (0..3).map(|k| format!("evt_{tag}_{round}_{k}")).collect();
+            cancelled.extend(s.expire_due(*T0 + TTL + 1, &ids).await.unwrap());
+        }
+        cancelled
+    };
+    let (a, b2) = tokio::join!(
+        sweep(ctx.stores[0].clone(), "a"),
+        sweep(ctx.stores[1].clone(), "b")
+    );
+    let mut all: Vec<String> = a.into_iter().chain(b2).map(|t| t.id).collect();
+    all.sort();
+    ids.sort();
+    assert_eq!(all, ids, "every due transaction cancelled exactly once");
+    for id in &ids {
+        let events = ctx.stores[1].events(id).await.unwrap();
+        assert_eq!(events.len(), 1, "one cancel event for {id}");
+        assert_eq!(events[0].action, Action::Cancel);
+    }
 }

@@ -1,17 +1,34 @@
-//! Bank notification parsers: text in, `Notification` out. Pure functions, no
-//! I/O. Conservative by design: when unsure the answer is `Kind::Unknown`,
-//! because a missed credit can be recovered and a false confirmation cannot.
+//! Bank notification parsers: text in, [`Notification`] out. Pure functions,
+//! no I/O, one file per bank. Conservative by design: when unsure the answer
+//! is [`Kind::Unknown`], because a missed credit can be recovered and a false
+//! confirmation cannot.
 //!
-//! (Interim: a minimal HUMO credit parser; the full per-bank parsers replace it.)
+//! The pipeline: [`text`] cleans the message once (spaces, apostrophes,
+//! markdown, copy headers); the sender id picks the bank for the known bots,
+//! else the caller's hint, else [`detect`] reads it from the text; the bank's
+//! parser reads its forms ([`layout`] for the emoji layout the bots share,
+//! [`amount`] for exact amounts, [`when`] for times, [`vocab`] for what the
+//! words mean). Last, a credit from a sender whose text carries another
+//! bank's signature is refused.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
+use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
 use crate::money::Money;
 
+pub mod amount;
+pub mod card;
 pub mod command;
+pub mod detect;
+pub mod humo;
+pub mod kaspi;
+pub mod layout;
+pub mod nbu;
+mod plain;
+pub mod text;
+pub mod uzcard;
+pub mod vocab;
+pub mod when;
 
 pub const HUMO_BOT_ID: i64 = 856_254_490;
 pub const UZCARD_BOT_ID: i64 = 915_326_936;
@@ -37,6 +54,40 @@ impl Bank {
             Bank::Other => "other",
         }
     }
+
+    /// The bank a caller may name for a chat that is not a bank bot
+    /// (`humo`, `uzcard`, `nbu`, `kaspi`; any case). `other` is accepted
+    /// too, as `paycue parse` output and corpus lines carry it, and means
+    /// "no bank named": the bank is then read from the text.
+    pub fn from_hint(name: &str) -> Option<Bank> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "humo" => Some(Bank::Humo),
+            "uzcard" => Some(Bank::Uzcard),
+            "nbu" => Some(Bank::Nbu),
+            "kaspi" => Some(Bank::Kaspi),
+            "other" => Some(Bank::Other),
+            _ => None,
+        }
+    }
+
+    /// The bank whose bot has this Telegram id.
+    pub fn of_bot(sender_id: i64) -> Option<Bank> {
+        match sender_id {
+            HUMO_BOT_ID => Some(Bank::Humo),
+            UZCARD_BOT_ID => Some(Bank::Uzcard),
+            NBU_BOT_ID => Some(Bank::Nbu),
+            _ => None,
+        }
+    }
+
+    /// The zone the bank writes its times in.
+    pub fn zone(self) -> Option<&'static TimeZone> {
+        match self {
+            Bank::Humo | Bank::Uzcard | Bank::Nbu => when::TASHKENT.as_ref(),
+            Bank::Kaspi => when::ALMATY.as_ref(),
+            Bank::Other => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -55,6 +106,7 @@ pub enum Kind {
 pub struct Notification {
     pub bank: Bank,
     pub kind: Kind,
+    /// The operation amount (never a balance or a commission).
     pub amount: Option<Money>,
     /// ISO 4217 code.
     pub currency: Option<String>,
@@ -78,31 +130,30 @@ impl Notification {
 }
 
 /// Parses one message. `sender_id` decides the bank for the known bots; `hint`
-/// names the bank for chats that are not a bank bot (forwarded Kaspi SMS).
+/// names the bank for chats that are not a bank bot (forwarded Kaspi SMS);
+/// otherwise the bank is read from the text, and `other` when it cannot be.
 pub fn parse(sender_id: Option<i64>, hint: Option<Bank>, text: &str) -> Notification {
-    let bank = match sender_id {
-        Some(HUMO_BOT_ID) => Bank::Humo,
-        Some(UZCARD_BOT_ID) => Bank::Uzcard,
-        Some(NBU_BOT_ID) => Bank::Nbu,
-        _ => hint.unwrap_or(Bank::Other),
+    let msg = text::Message::new(text);
+    let bot = layout::BotMessage::read(&msg);
+    let signs = detect::read(&msg, bot.as_ref());
+    let bank = match sender_id.and_then(Bank::of_bot) {
+        Some(bank) => bank,
+        None => hint
+            .filter(|b| *b != Bank::Other)
+            .or_else(|| signs.bank())
+            .unwrap_or(Bank::Other),
     };
-    if bank != Bank::Humo {
+    let note = match bank {
+        Bank::Humo => humo::parse(&msg, bot.as_ref()),
+        Bank::Uzcard => uzcard::parse(&msg, bot.as_ref()),
+        Bank::Nbu => nbu::parse(&msg, bot.as_ref()),
+        Bank::Kaspi => kaspi::parse(&msg),
+        Bank::Other => plain::unrecognised(Bank::Other, &msg),
+    };
+    // Trust comes from the sender: text in another bank's form is never this
+    // sender's credit, however credit-like it reads.
+    if note.kind == Kind::Credit && signs.foreign_to(bank) {
         return Notification::unknown(bank);
     }
-    static CREDIT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?s)^\s*🎉\u{FE0F}? *(?:Пополнение|To'ldirish)\s*\n\s*➕\u{FE0F}? *([0-9.]+),([0-9]{2}) (UZS)\s*\n.*💳\u{FE0F}? *HUMOCARD \*([0-9]{4})")
-            .expect("static regex")
-    });
-    let Some(c) = CREDIT.captures(text) else {
-        return Notification::unknown(bank);
-    };
-    let amount = Money::parse_decimal(&format!("{}.{}", c[1].replace('.', ""), &c[2])).ok();
-    Notification {
-        bank,
-        kind: Kind::Credit,
-        amount,
-        currency: Some(c[3].to_string()),
-        card: Some(c[4].to_string()),
-        at: None,
-    }
+    note
 }

@@ -8,6 +8,15 @@
 //! manager reconnects while callers get `StoreError::Unavailable` (HTTP 503)
 //! instead of hanging. Scripts are sent by SHA and reloaded automatically
 //! when a restarted Redis no longer knows them.
+//!
+//! Keys (all under `paycue:`): `tx:<id>` (hash) with `tx:<id>:events` (list
+//! of event ids); `hold:<card>|<minor amount>` -> `<tx id>|<release ms, or
+//! empty while pending>` (expiring by itself at the release); `deadlines` (zset of pending transactions by deadline); `txs:all`,
+//! `txs:<status>` and `credits:<late|unmatched>` (zsets by the `seq` counter,
+//! for listings); `credit:<id>`, `event:<id>` (hashes) and
+//! `event:<id>:attempts` (list of JSON); `outbox` (zset of undelivered event
+//! ids by due time); `seen:<chat>` (set of message ids) and `last_message`
+//! (hash chat -> highest id); `idem:<key>` (string with a 24 h TTL).
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -28,6 +37,26 @@ use crate::model::{
 use crate::store::memory::EARLY_TOLERANCE_MS;
 
 const P: &str = "paycue:";
+/// Candidate slots sent to the first create script call; each further call
+/// takes four times as many, up to `MAX_PAGE` (Lua's unpack() stack limit is
+/// about 8000).
+const FIRST_PAGE: usize = 32;
+const MAX_PAGE: usize = 2048;
+
+/// `slots` cut into pages of 32, 128, 512, 2048, 2048, ...
+fn pages<T>(slots: &[T]) -> impl Iterator<Item = &[T]> {
+    let mut rest = slots;
+    let mut size = FIRST_PAGE;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (page, tail) = rest.split_at(size.min(rest.len()));
+        rest = tail;
+        size = (size * 4).min(MAX_PAGE);
+        Some(page)
+    })
+}
 
 macro_rules! script {
     ($file:literal) => {
@@ -177,7 +206,7 @@ fn credit_record(
 impl Store for RedisStore {
     async fn create(&self, new: NewTransaction) -> Result<CreateOutcome, StoreError> {
         let (ikey, ifp) = new.idempotency.clone().unwrap_or_default();
-        let mut args = vec![
+        let header = [
             new.id.clone(),
             new.requested_amount.minor().to_string(),
             new.currency.clone(),
@@ -191,41 +220,47 @@ impl Store for RedisStore {
             ifp,
             self.settings.idempotency_ms.to_string(),
         ];
-        for slot in &new.candidates {
-            args.push(codec::hold_field(&slot.card, slot.amount));
-            args.push(slot.card.clone());
-            args.push(slot.amount.minor().to_string());
-        }
-        let mut reply = codec::array(self.run(&CREATE, &args).await?)?.into_iter();
-        match tag(&mut reply)?.as_str() {
-            "created" => {
-                let index = tag(&mut reply)?
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|i| new.candidates.get(i))
-                    .ok_or_else(|| StoreError::Corrupt("bad slot index".into()))?;
-                Ok(CreateOutcome::Created(Transaction {
-                    id: new.id,
-                    status: TxStatus::Pending,
-                    amount: index.amount,
-                    requested_amount: new.requested_amount,
-                    card: (!index.card.is_empty()).then(|| index.card.clone()),
-                    currency: new.currency,
-                    created_at: new.created_at,
-                    expires_at: new.expires_at,
-                    ended_at: None,
-                    cancel_reason: None,
-                    metadata: new.metadata,
-                    paid_by: None,
-                    late_credits: Vec::new(),
-                    last_event: None,
-                }))
+        // Candidates go in growing pages, smallest first: the usual case (a
+        // free slot among the first few dozen) is one small script call
+        // whatever LIMIT is, and a crowded price costs a few calls, not one per
+        // held amount. Each page is atomic on its own, which is all uniqueness
+        // needs.
+        for (page_no, page) in pages(&new.candidates).enumerate() {
+            let mut args = header.to_vec();
+            args.extend(page.iter().map(|s| codec::hold_field(&s.card, s.amount)));
+            let mut reply = codec::array(self.run(&CREATE, &args).await?)?.into_iter();
+            match tag(&mut reply)?.as_str() {
+                "nofree" => continue,
+                "created" => {
+                    let slot = tag(&mut reply)?
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|i| page.get(i))
+                        .ok_or_else(|| StoreError::Corrupt("bad slot index".into()))?;
+                    tracing::trace!(page = page_no, "amount reserved");
+                    return Ok(CreateOutcome::Created(Transaction {
+                        id: new.id,
+                        status: TxStatus::Pending,
+                        amount: slot.amount,
+                        requested_amount: new.requested_amount,
+                        card: (!slot.card.is_empty()).then(|| slot.card.clone()),
+                        currency: new.currency,
+                        created_at: new.created_at,
+                        expires_at: new.expires_at,
+                        ended_at: None,
+                        cancel_reason: None,
+                        metadata: new.metadata,
+                        paid_by: None,
+                        late_credits: Vec::new(),
+                        last_event: None,
+                    }));
+                }
+                "replayed" => return Ok(CreateOutcome::Replayed(tx_of(reply.next())?)),
+                "conflict" => return Ok(CreateOutcome::IdempotencyConflict),
+                other => return Err(StoreError::Corrupt(format!("create replied {other}"))),
             }
-            "replayed" => Ok(CreateOutcome::Replayed(tx_of(reply.next())?)),
-            "conflict" => Ok(CreateOutcome::IdempotencyConflict),
-            "nofree" => Ok(CreateOutcome::NoFreeAmount),
-            other => Err(StoreError::Corrupt(format!("create replied {other}"))),
         }
+        Ok(CreateOutcome::NoFreeAmount)
     }
 
     async fn get(&self, id: &str) -> Result<Option<Transaction>, StoreError> {
@@ -469,22 +504,47 @@ impl Store for RedisStore {
     }
 
     async fn held_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        // A scan over the hold keys: only for metrics, and bounded by the
+        // number of amounts held (pending or in their grace window).
         let now = crate::model::now_millis();
-        let all = codec::strings(
-            self.query(redis::cmd("HGETALL").arg(format!("{P}holds")))
-                .await?,
-        )?;
+        let prefix = format!("{P}hold:");
+        let mut conn = self.conn().await?;
         let mut counts = std::collections::BTreeMap::<String, u64>::new();
-        for pair in all.chunks_exact(2) {
-            let release = pair[1].rsplit_once('|').map(|(_, r)| r).unwrap_or("");
-            let held = release.is_empty() || release.parse::<i64>().is_ok_and(|r| r > now);
-            if held {
-                *counts
-                    .entry(codec::hold_card(&pair[0]).to_string())
-                    .or_default() += 1;
+        let mut cursor = 0u64;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(format!("{prefix}*"))
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut conn)
+                .await
+                .map_err(map_err)?;
+            if !keys.is_empty() {
+                let values: Vec<Option<String>> = redis::cmd("MGET")
+                    .arg(&keys)
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(map_err)?;
+                for (key, value) in keys.iter().zip(values) {
+                    let release = value.as_deref().and_then(|v| v.rsplit_once('|'));
+                    let held = release.is_some_and(|(_, r)| {
+                        r.is_empty() || r.parse::<i64>().is_ok_and(|r| r > now)
+                    });
+                    if held {
+                        let field = key.strip_prefix(&prefix).unwrap_or(key);
+                        *counts
+                            .entry(codec::hold_card(field).to_string())
+                            .or_default() += 1;
+                    }
+                }
             }
+            if next == 0 {
+                return Ok(counts.into_iter().collect());
+            }
+            cursor = next;
         }
-        Ok(counts.into_iter().collect())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -498,5 +558,18 @@ impl RedisStore {
         let stop = limit.saturating_sub(1) as i64;
         let cmd = redis::cmd("ZREVRANGE").arg(key).arg(0).arg(stop).to_owned();
         codec::strings(self.query(&cmd).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pages_grow_and_cover_every_slot_in_order() {
+        let slots: Vec<usize> = (0..5000).collect();
+        let sizes: Vec<usize> = super::pages(&slots).map(<[usize]>::len).collect();
+        assert_eq!(sizes, vec![32, 128, 512, 2048, 2048, 232]);
+        let joined: Vec<usize> = super::pages(&slots).flatten().copied().collect();
+        assert_eq!(joined, slots);
+        assert_eq!(super::pages::<usize>(&[]).count(), 0);
     }
 }

@@ -201,7 +201,7 @@ pub fn event(f: &Fields, attempts: Vec<String>) -> Result<Event, StoreError> {
     })
 }
 
-/// The field of the `holds` hash for one (card, amount) slot.
+/// The hold of one (card, amount) slot (its key is `paycue:hold:<this>`).
 pub fn hold_field(card: &str, amount: Money) -> String {
     format!("{card}|{}", amount.minor())
 }

@@ -1,31 +1,25 @@
-//! The three entry points `cli` calls: `paycue --telegram` (login), `paycue
-//! logout`, and the Telegram source of `paycue run`. Each checks what it
-//! needs in a fixed order (configuration, then the session lock, then the
-//! network), so a mistake is reported at once with its own exit status:
-//! 78 configuration, 75 session in use, 77 logged out (see `cli::exit`).
+//! `paycue --telegram` (alias `paycue login`) and `paycue logout`. Each checks
+//! what it needs in a fixed order (configuration, then the session lock, then
+//! the network), so a mistake is reported at once with its own exit status:
+//! 78 configuration, 75 session in use (see `cli::exit`). The `run` source
+//! is in `run.rs`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Duration;
-
-use tokio::sync::watch;
 
 use super::auth::GrammersAuth;
-use super::connection::{Connection, GrammersInbox, scan_dialogs};
+use super::connection::{Connection, scan_dialogs};
+use super::errors::TgError;
 use super::lock::{LockError, SessionLock, session_file};
 use super::login::{self, LoginError};
-use super::message::check_watch_ids;
-use super::session;
+use super::session::{self, SessionError};
 use super::terminal::Terminal;
-use super::watcher::{self, End, Tuning};
 use crate::cli::exit;
 use crate::config::{Config, ConfigError};
-use crate::engine::Engine;
 
 const GET_THEM: &str = "create an app at https://my.telegram.org > API development tools, then put its api_id in APP_ID and api_hash in APP_HASH (in .env or the environment)";
 
-fn missing(key: &'static str) -> ConfigError {
+pub(super) fn missing(key: &'static str) -> ConfigError {
     ConfigError {
         key,
         problem: "is not set".into(),
@@ -33,7 +27,7 @@ fn missing(key: &'static str) -> ConfigError {
     }
 }
 
-fn locked_message(e: &LockError, dir: &Path) -> String {
+pub(super) fn locked_message(e: &LockError, dir: &Path) -> String {
     format!("{e} (lock file {})", super::lock::lock_file(dir).display())
 }
 
@@ -81,24 +75,40 @@ pub async fn login_command(config: &Config) -> ExitCode {
 
 async fn login(config: &Config, dir: &Path, app_id: i32, app_hash: &str) -> Result<(), LoginError> {
     if session::exists(dir) {
-        let conn = Connection::open(session::open(dir).await?, app_id);
-        let auth = GrammersAuth::new(&conn, app_hash);
-        let already = match auth.is_authorized().await? {
-            true => Some(auth.who_am_i().await?),
-            false => None,
-        };
-        if let Some(account) = already {
-            println!(
-                "Already logged in as {account}. (To switch accounts, run `paycue logout` first.)"
-            );
-            let primed = prime(&conn, config).await;
-            conn.close().await;
-            return primed;
+        match session::open(dir).await {
+            Ok(existing) => {
+                let conn = Connection::open(existing, app_id);
+                let auth = GrammersAuth::new(&conn, app_hash);
+                let already = match auth.is_authorized().await {
+                    Ok(true) => auth.who_am_i().await.map(Some),
+                    Ok(false) => Ok(None),
+                    Err(e) => Err(e),
+                };
+                let result = match already {
+                    Ok(Some(account)) => {
+                        println!(
+                            "Already logged in as {account}. (To switch accounts, run `paycue logout` first.)"
+                        );
+                        Some(prime(&conn, config).await)
+                    }
+                    Ok(None) => None,
+                    Err(e) => Some(Err(e.into())),
+                };
+                conn.close().await;
+                if let Some(result) = result {
+                    return result;
+                }
+            }
+            Err(SessionError::Open { reason, .. }) => {
+                eprintln!("The session file cannot be read ({reason}); starting a new one.");
+            }
+            Err(e) => return Err(e.into()),
         }
-        // Never logged in, or revoked: start from a fresh auth key.
-        conn.close().await;
-        session::remove(dir)
-            .map_err(|e| LoginError::Telegram(super::errors::TgError::Transient(e.to_string())))?;
+        // Never logged in, revoked, or unreadable: start from a fresh auth key.
+        session::remove(dir).map_err(|source| SessionError::Io {
+            path: session_file(dir),
+            source,
+        })?;
     }
     let conn = Connection::open(session::open(dir).await?, app_id);
     let mut auth = GrammersAuth::new(&conn, app_hash);
@@ -171,7 +181,7 @@ pub async fn logout_command(config: &Config) -> ExitCode {
     let signed_out = GrammersAuth::new(&conn, "").sign_out().await;
     conn.close().await;
     let code = match signed_out {
-        Ok(()) | Err(super::errors::TgError::LoggedOut(_)) => match session::remove(&dir) {
+        Ok(()) | Err(TgError::LoggedOut(_)) => match session::remove(&dir) {
             Ok(()) => {
                 println!(
                     "Logged out of Telegram and deleted the session in {}.",
@@ -199,116 +209,9 @@ pub async fn logout_command(config: &Config) -> ExitCode {
     code
 }
 
-/// Watches Telegram until shutdown (None) or a fatal error (its exit code).
-pub async fn run_source(
-    engine: Arc<Engine>,
-    config: Config,
-    shutdown: watch::Receiver<bool>,
-) -> Option<ExitCode> {
-    prepare_and_watch(engine, &config, shutdown)
-        .await
-        .map(ExitCode::from)
-}
-
-async fn prepare_and_watch(
-    engine: Arc<Engine>,
-    config: &Config,
-    shutdown: watch::Receiver<bool>,
-) -> Option<u8> {
-    let dir = PathBuf::from(&config.session_dir);
-    if config.watch_ids.is_empty() {
-        tracing::error!(
-            "WATCH_ID is empty: paycue would read nothing. Fix: list the bank bots' numeric ids, e.g. WATCH_ID=856254490"
-        );
-        return Some(exit::CONFIG);
-    }
-    if let Err(bad) = check_watch_ids(&config.watch_ids) {
-        tracing::error!(
-            "WATCH_ID: {bad} is not a Telegram user, group or channel id. Fix: use numeric ids such as 856254490 or -1001234567890"
-        );
-        return Some(exit::CONFIG);
-    }
-    if !session::exists(&dir) {
-        tracing::error!(session_dir = %dir.display(), "no Telegram session: the seller must run `paycue --telegram` once to log in, then start paycue again");
-        return Some(exit::LOGGED_OUT);
-    }
-    let lock = match SessionLock::acquire(&dir) {
-        Ok(lock) => lock,
-        Err(e @ LockError::Held { .. }) => {
-            tracing::error!("{}", locked_message(&e, &dir));
-            return Some(exit::LOCKED);
-        }
-        Err(e) => {
-            tracing::error!("{e}");
-            return Some(1);
-        }
-    };
-    let Some(app_id) = config.app_id else {
-        tracing::error!("configuration error: {}", missing("APP_ID"));
-        return Some(exit::CONFIG);
-    };
-    let mut conn = match session::open(&dir).await {
-        Ok(s) => Connection::open(s, app_id),
-        Err(e) => {
-            tracing::error!("{e}");
-            return Some(1);
-        }
-    };
-    let end = match GrammersInbox::start(&mut conn, config.watch_ids.clone()).await {
-        Ok(mut inbox) => {
-            let tuning = Tuning::for_config(config);
-            let end =
-                watcher::watch(engine, &mut inbox, &config.watch_ids, &tuning, shutdown).await;
-            if end == End::Shutdown {
-                // Not automatic in grammers: without it the next start replays more.
-                let synced = tokio::time::timeout(
-                    Duration::from_secs(2),
-                    watcher::Inbox::sync_state(&mut inbox),
-                )
-                .await;
-                if !matches!(synced, Ok(Ok(()))) {
-                    tracing::warn!(
-                        "could not save the Telegram update state; the next start reads a little more history"
-                    );
-                }
-            }
-            end
-        }
-        Err(e) => End::Closed(e.to_string()),
-    };
-    conn.close().await;
-    drop(lock);
-    exit_status(&end)
-}
-
-/// The exit status for how the watch ended, after logging what to do.
-pub fn exit_status(end: &End) -> Option<u8> {
-    match end {
-        End::Shutdown => None,
-        End::LoggedOut(why) => {
-            tracing::error!(reason = %why, "Telegram ended this session: the seller must run `paycue --telegram` to log in again (paycue exits with status 77 and systemd will not restart it until then)");
-            Some(exit::LOGGED_OUT)
-        }
-        End::Closed(why) => {
-            tracing::error!(reason = %why, "the Telegram connection stopped; exiting so systemd restarts paycue");
-            Some(1)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn exit_statuses_follow_how_the_watch_ended() {
-        assert_eq!(exit_status(&End::Shutdown), None);
-        assert_eq!(
-            exit_status(&End::LoggedOut("AUTH_KEY_UNREGISTERED".into())),
-            Some(77)
-        );
-        assert_eq!(exit_status(&End::Closed("runner gone".into())), Some(1));
-    }
 
     #[test]
     fn missing_credentials_say_where_to_get_them() {

@@ -171,15 +171,16 @@ impl GrammersInbox {
             Some(peer) => Some(peer),
             // Scanning dialogs is costly: once per start is enough.
             None if !self.dialogs_scanned => {
-                let (_, mut found) = scan_dialogs(&self.client, &self.watched).await?;
+                let (_, found) = scan_dialogs(&self.client, &self.watched).await?;
                 self.dialogs_scanned = true;
-                found.remove(&chat)
+                self.peers.extend(found);
+                self.peers.get(&chat).copied()
             }
             None => None,
         };
         let peer = peer.ok_or_else(|| {
             TgError::Rejected(format!(
-                "chat {chat} is not among the account's chats; open it in Telegram (for a bot: press Start), then restart paycue"
+                "chat {chat} is not among the account's chats; open it in Telegram (for a bot: press Start)"
             ))
         })?;
         self.peers.insert(chat, peer);

@@ -5,7 +5,7 @@
 //! down the same path as `paycue run --source stdin`.
 //!
 //! Layout, from the outside in:
-//! - `commands`: `paycue --telegram`, `paycue logout`, the `run` source;
+//! - `commands`: `paycue --telegram`, `paycue logout`; `run`: the `run` source;
 //! - `watcher`: catch-up, live stream, backoff (Telegram behind [`watcher::Inbox`]);
 //! - `login`: the login conversation (Telegram behind [`login::Auth`]);
 //! - `connection`, `auth`: the grammers implementations of those traits;
@@ -19,8 +19,10 @@ pub mod errors;
 pub mod lock;
 pub mod login;
 pub mod message;
+mod run;
 mod session;
 mod terminal;
 pub mod watcher;
 
-pub use commands::{exit_status, login_command, logout_command, run_source};
+pub use commands::{login_command, logout_command};
+pub use run::{exit_status, run_source};

@@ -13,7 +13,7 @@
 //! - Applying twice is harmless (the store dedupes by chat + message id), so
 //!   overlap between history and live updates needs no bookkeeping here.
 //! - The expiry gate opens only after the first catch-up of every chat.
-//! - Shutdown is honoured at every wait.
+//! - Shutdown is honoured at every wait, store calls included.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -195,7 +195,7 @@ impl<I: Inbox> Run<'_, I> {
     async fn last_applied(&mut self, chat: i64) -> Result<Option<i64>, Stop> {
         let mut delay = self.tuning.backoff_initial;
         loop {
-            match self.engine.store.last_message_id(chat).await {
+            match until_shutdown(&self.shutdown, self.engine.store.last_message_id(chat)).await? {
                 Ok(last) => return Ok(last),
                 Err(e) => {
                     tracing::warn!(error = %e, chat, "cannot read the last applied message id; retrying");
@@ -210,7 +210,9 @@ impl<I: Inbox> Run<'_, I> {
     async fn apply(&mut self, message: &IncomingMessage) -> Result<(), Stop> {
         let mut delay = self.tuning.backoff_initial;
         loop {
-            match self.engine.ingest(message).await {
+            // Cancelling a store call is safe: each write is one atomic
+            // script, and a message applied twice is deduped.
+            match until_shutdown(&self.shutdown, self.engine.ingest(message)).await? {
                 Ok(outcome) => {
                     tracing::debug!(chat = message.chat(), message_id = message.message_id, outcome = ?outcome, "Telegram message applied");
                     return Ok(());

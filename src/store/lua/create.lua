@@ -2,8 +2,10 @@
 -- transaction, or replays an idempotent request. One atomic step: this is
 -- what makes allocation safe with several paycue processes on one Redis.
 -- ARGV: id, requested, currency, created_at, expires_at, metadata ('' none),
---       idem key ('' none), idem fingerprint, idem ttl ms, then
---       (hold field, card, amount) triples in the order to try them.
+--       idem key ('' none), idem fingerprint, idem ttl ms, then the hold
+--       fields ("<card>|<minor amount>") in the order to try them.
+-- Returns {'created', index of the field taken} or {'replayed', tx},
+-- {'conflict'}, {'nofree'}.
 local id, requested, currency = ARGV[1], ARGV[2], ARGV[3]
 local created, expires, metadata = ARGV[4], ARGV[5], ARGV[6]
 local ikey, ifp, ittl = ARGV[7], ARGV[8], ARGV[9]
@@ -19,30 +21,30 @@ if ikey ~= '' then
 end
 
 local fields = {}
-for i = 10, #ARGV, 3 do fields[#fields + 1] = ARGV[i] end
+for i = 10, #ARGV do fields[#fields + 1] = ARGV[i] end
 if #fields == 0 then return {'nofree'} end
--- HMGET in chunks: Lua's unpack() has a small stack, LIMIT may be large.
+-- The caller sends candidates in pages of a few hundred (one MGET; Lua's
+-- unpack() has a small stack).
+local keys = {}
+for i, field in ipairs(fields) do keys[i] = P .. 'hold:' .. field end
+local held = redis.call('MGET', unpack(keys))
 local chosen = nil
-for start = 1, #fields, 500 do
-  local chunk = {}
-  for i = start, math.min(start + 499, #fields) do chunk[#chunk + 1] = fields[i] end
-  local held = redis.call('HMGET', P .. 'holds', unpack(chunk))
-  for j = 1, #chunk do
-    local free = not held[j]
-    if not free then
-      local release = string.match(held[j], '|(%d+)$')
-      free = release ~= nil and tonumber(release) <= now
-    end
-    if free then chosen = start + j - 1 break end
+for i = 1, #fields do
+  local v = held[i]
+  local free = not v
+  -- A pending hold ends in '|' (byte 124): held, no parsing needed. Only an
+  -- ended one ("<id>|<release>") is parsed, to see if its grace is over.
+  if v and string.byte(v, -1) ~= 124 then
+    local bar = string.find(v, '|', 1, true)
+    free = bar ~= nil and tonumber(string.sub(v, bar + 1)) <= now
   end
-  if chosen then break end
+  if free then chosen = i break end
 end
 if not chosen then return {'nofree'} end
 
-local base = 10 + (chosen - 1) * 3
-local field, card, amount = ARGV[base], ARGV[base + 1], ARGV[base + 2]
-redis.call('HSET', P .. 'holds', field, id .. '|')
-redis.call('ZREM', P .. 'hold_release', field)
+local field = fields[chosen]
+local card, amount = string.match(field, '^(.*)|(%d+)$')
+redis.call('SET', P .. 'hold:' .. field, id .. '|')
 redis.call('HSET', P .. 'tx:' .. id, 'id', id, 'status', 'pending', 'amount', amount,
   'requested_amount', requested, 'card', card, 'currency', currency,
   'created_at', created, 'expires_at', expires, 'metadata', metadata, 'hold', field)

@@ -1,6 +1,6 @@
 -- Cancels pending transactions whose deadline has passed (at most one per
--- given event id), and forgets holds whose grace window is over. Safe with
--- several processes sweeping at once: each transaction ends once.
+-- given event id). Safe with several processes sweeping at once: each
+-- transaction ends once.
 -- ARGV: now, grace, event ids...
 local now, grace = tonumber(ARGV[1]), tonumber(ARGV[2])
 local n = #ARGV - 2
@@ -16,10 +16,5 @@ if n > 0 then
       redis.call('ZREM', P .. 'deadlines', id)
     end
   end
-end
-local released = redis.call('ZRANGEBYSCORE', P .. 'hold_release', '-inf', ARGV[1], 'LIMIT', 0, 500)
-for _, field in ipairs(released) do
-  if not holder(field, now) then redis.call('HDEL', P .. 'holds', field) end
-  redis.call('ZREM', P .. 'hold_release', field)
 end
 return out

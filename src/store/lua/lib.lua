@@ -13,9 +13,10 @@ local function ms(n)
 end
 
 -- The transaction holding a hold field at `now`, or nil if the field is free.
--- A hold value is "<tx id>|" while pending, "<tx id>|<release ms>" once ended.
+-- A hold is the key "hold:<card>|<minor amount>" with the value "<tx id>|"
+-- while pending, "<tx id>|<release ms>" once ended.
 local function holder(field, now)
-  local v = redis.call('HGET', P .. 'holds', field)
+  local v = redis.call('GET', P .. 'hold:' .. field)
   if not v then return nil end
   local id, release = string.match(v, '^(.*)|(%d*)$')
   if not id then return nil end
@@ -45,8 +46,13 @@ local function end_tx(id, status, reason, now, grace)
   redis.call('ZADD', P .. 'txs:' .. status, redis.call('HGET', k, 'seq'), id)
   local field = redis.call('HGET', k, 'hold')
   local release = now + grace
-  redis.call('HSET', P .. 'holds', field, id .. '|' .. ms(release))
-  redis.call('ZADD', P .. 'hold_release', ms(release), field)
+  -- Redis forgets the hold itself once its grace is over (a key per hold
+  -- rather than one big hash: Redis keeps small hashes as lists, and a
+  -- lookup in those grows with the number of holds).
+  -- (SET then PEXPIREAT rather than SET PXAT: works on Redis 6.0 too.)
+  local hk = P .. 'hold:' .. field
+  redis.call('SET', hk, id .. '|' .. ms(release))
+  redis.call('PEXPIREAT', hk, ms(release))
 end
 
 local function tx_fields(id)

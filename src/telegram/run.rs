@@ -1,0 +1,140 @@
+//! The Telegram source of `paycue run`: checks (WATCH_ID, session, lock,
+//! APP_ID), then the watcher over the live grammers connection, then a clean
+//! stop (update state saved, connections closed, lock released). It never
+//! prompts: without a usable session it says to run `paycue --telegram` and
+//! exits 77, which the systemd unit does not restart on.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::commands::{locked_message, missing};
+use super::connection::{Connection, GrammersInbox};
+use super::lock::{LockError, SessionLock};
+use super::message::check_watch_ids;
+use super::session::{self, SessionError};
+use super::watcher::{self, End, Tuning};
+use crate::cli::exit;
+use crate::config::Config;
+use crate::engine::Engine;
+
+/// Watches Telegram until shutdown (None) or a fatal error (its exit code).
+pub async fn run_source(
+    engine: Arc<Engine>,
+    config: Config,
+    shutdown: watch::Receiver<bool>,
+) -> Option<ExitCode> {
+    prepare_and_watch(engine, &config, shutdown)
+        .await
+        .map(ExitCode::from)
+}
+
+async fn prepare_and_watch(
+    engine: Arc<Engine>,
+    config: &Config,
+    shutdown: watch::Receiver<bool>,
+) -> Option<u8> {
+    let dir = PathBuf::from(&config.session_dir);
+    if config.watch_ids.is_empty() {
+        tracing::error!(
+            "WATCH_ID is empty: paycue would read nothing. Fix: list the bank bots' numeric ids, e.g. WATCH_ID=856254490"
+        );
+        return Some(exit::CONFIG);
+    }
+    if let Err(bad) = check_watch_ids(&config.watch_ids) {
+        tracing::error!(
+            "WATCH_ID: {bad} is not a Telegram user, group or channel id. Fix: use numeric ids such as 856254490 or -1001234567890"
+        );
+        return Some(exit::CONFIG);
+    }
+    if !session::exists(&dir) {
+        tracing::error!(session_dir = %dir.display(), "no Telegram session: the seller must run `paycue --telegram` once to log in, then start paycue again");
+        return Some(exit::LOGGED_OUT);
+    }
+    let lock = match SessionLock::acquire(&dir) {
+        Ok(lock) => lock,
+        Err(e @ LockError::Held { .. }) => {
+            tracing::error!("{}", locked_message(&e, &dir));
+            return Some(exit::LOCKED);
+        }
+        Err(e) => {
+            tracing::error!("{e}");
+            return Some(1);
+        }
+    };
+    let Some(app_id) = config.app_id else {
+        tracing::error!("configuration error: {}", missing("APP_ID"));
+        return Some(exit::CONFIG);
+    };
+    let mut conn = match session::open(&dir).await {
+        Ok(s) => Connection::open(s, app_id),
+        // SQLite cannot read it: only a new login helps (and replaces it).
+        Err(e @ SessionError::Open { .. }) => {
+            tracing::error!("{e}: the seller must run `paycue --telegram` to log in again");
+            return Some(exit::LOGGED_OUT);
+        }
+        Err(e) => {
+            tracing::error!("{e}");
+            return Some(1);
+        }
+    };
+    let end = match GrammersInbox::start(&mut conn, config.watch_ids.clone()).await {
+        Ok(mut inbox) => {
+            let tuning = Tuning::for_config(config);
+            tracing::info!(chats = ?config.watch_ids, "watching Telegram");
+            let end =
+                watcher::watch(engine, &mut inbox, &config.watch_ids, &tuning, shutdown).await;
+            if end == End::Shutdown {
+                // Not automatic in grammers: without it the next start replays more.
+                let synced = tokio::time::timeout(
+                    Duration::from_secs(2),
+                    watcher::Inbox::sync_state(&mut inbox),
+                )
+                .await;
+                if !matches!(synced, Ok(Ok(()))) {
+                    tracing::warn!(
+                        "could not save the Telegram update state; the next start reads a little more history"
+                    );
+                }
+            }
+            end
+        }
+        Err(e) => End::Closed(e.to_string()),
+    };
+    conn.close().await;
+    drop(lock);
+    exit_status(&end)
+}
+
+/// The exit status for how the watch ended, after logging what to do.
+pub fn exit_status(end: &End) -> Option<u8> {
+    match end {
+        End::Shutdown => None,
+        End::LoggedOut(why) => {
+            tracing::error!(reason = %why, "Telegram ended this session: the seller must run `paycue --telegram` to log in again (paycue exits with status 77 and systemd will not restart it until then)");
+            Some(exit::LOGGED_OUT)
+        }
+        End::Closed(why) => {
+            tracing::error!(reason = %why, "the Telegram connection stopped; exiting so systemd restarts paycue");
+            Some(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_statuses_follow_how_the_watch_ended() {
+        assert_eq!(exit_status(&End::Shutdown), None);
+        assert_eq!(
+            exit_status(&End::LoggedOut("AUTH_KEY_UNREGISTERED".into())),
+            Some(77)
+        );
+        assert_eq!(exit_status(&End::Closed("runner gone".into())), Some(1));
+    }
+}

@@ -1,0 +1,116 @@
+//! A store wrapper that fails or hangs on purpose (Redis going away).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use async_trait::async_trait;
+use paycue::model::{
+    Attempt, CreditOutcome, CreditRecord, Delivery, Millis, Transaction, TxStatus,
+};
+use paycue::store::{
+    ApplyOutcome, AttemptResult, CancelOutcome, CreateOutcome, IncomingCredit, NewTransaction,
+    Store, StoreError,
+};
+
+/// A store whose `last_message_id` and `apply_credit` fail a few times first
+/// (Redis went away), then work; or, with `hang`, never answer `apply_credit`.
+pub struct Flaky {
+    inner: Arc<dyn Store>,
+    pub hang: bool,
+    last_id_failures: AtomicU32,
+    apply_failures: AtomicU32,
+    failed: AtomicU32,
+}
+
+impl Flaky {
+    pub fn new(inner: Arc<dyn Store>, last_id_failures: u32, apply_failures: u32) -> Flaky {
+        Flaky {
+            inner,
+            hang: false,
+            last_id_failures: last_id_failures.into(),
+            apply_failures: apply_failures.into(),
+            failed: 0.into(),
+        }
+    }
+
+    pub fn failures(&self) -> u32 {
+        self.failed.load(Ordering::SeqCst)
+    }
+
+    fn fail(&self, budget: &AtomicU32) -> Result<(), StoreError> {
+        let left = budget.load(Ordering::SeqCst);
+        if left == 0 {
+            return Ok(());
+        }
+        budget.store(left - 1, Ordering::SeqCst);
+        self.failed.fetch_add(1, Ordering::SeqCst);
+        Err(StoreError::Unavailable("scripted outage".into()))
+    }
+}
+
+#[async_trait]
+impl Store for Flaky {
+    async fn create(&self, new: NewTransaction) -> Result<CreateOutcome, StoreError> {
+        self.inner.create(new).await
+    }
+    async fn get(&self, id: &str) -> Result<Option<Transaction>, StoreError> {
+        self.inner.get(id).await
+    }
+    async fn list(&self, s: Option<TxStatus>, n: usize) -> Result<Vec<Transaction>, StoreError> {
+        self.inner.list(s, n).await
+    }
+    async fn cancel(&self, id: &str, ev: &str, now: Millis) -> Result<CancelOutcome, StoreError> {
+        self.inner.cancel(id, ev, now).await
+    }
+    async fn expire_due(
+        &self,
+        now: Millis,
+        ids: &[String],
+    ) -> Result<Vec<Transaction>, StoreError> {
+        self.inner.expire_due(now, ids).await
+    }
+    async fn mark_seen(&self, chat: i64, id: i64) -> Result<bool, StoreError> {
+        self.inner.mark_seen(chat, id).await
+    }
+    async fn apply_credit(&self, c: IncomingCredit) -> Result<ApplyOutcome, StoreError> {
+        self.fail(&self.apply_failures)?;
+        if self.hang {
+            std::future::pending::<()>().await;
+        }
+        self.inner.apply_credit(c).await
+    }
+    async fn last_message_id(&self, chat: i64) -> Result<Option<i64>, StoreError> {
+        self.fail(&self.last_id_failures)?;
+        self.inner.last_message_id(chat).await
+    }
+    async fn list_credits(
+        &self,
+        o: CreditOutcome,
+        n: usize,
+    ) -> Result<Vec<CreditRecord>, StoreError> {
+        self.inner.list_credits(o, n).await
+    }
+    async fn claim_event(&self, now: Millis, lease: i64) -> Result<Option<Delivery>, StoreError> {
+        self.inner.claim_event(now, lease).await
+    }
+    async fn finish_attempt(
+        &self,
+        ev: &str,
+        a: Attempt,
+        r: AttemptResult,
+    ) -> Result<(), StoreError> {
+        self.inner.finish_attempt(ev, a, r).await
+    }
+    async fn redeliver(&self, id: &str, now: Millis) -> Result<Option<String>, StoreError> {
+        self.inner.redeliver(id, now).await
+    }
+    async fn events(&self, id: &str) -> Result<Vec<paycue::model::Event>, StoreError> {
+        self.inner.events(id).await
+    }
+    async fn held_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        self.inner.held_counts().await
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping().await
+    }
+}
