@@ -56,9 +56,26 @@ pub async fn check(report: &mut Report, config: &Config) {
         }
     };
     let version: String = facts.info.get("redis_version").unwrap_or_default();
-    report.ok("redis", format!("Redis {version} at {shown}"));
+    if older_than_6(&version) {
+        report.warn(
+            "redis",
+            format!("Redis {version} at {shown} is older than 6.0, which paycue's scripts are written for"),
+            "upgrade Redis (Debian 12 and Ubuntu 22.04 ship 7.0 and 6.0)",
+        );
+    } else {
+        report.ok("redis", format!("Redis {version} at {shown}"));
+    }
     persistence(report, &facts);
     eviction(report, &facts.info);
+}
+
+/// `5.0.7` -> true; an unreadable version is not held against Redis.
+fn older_than_6(version: &str) -> bool {
+    version
+        .split('.')
+        .next()
+        .and_then(|major| major.parse::<u32>().ok())
+        .is_some_and(|major| major < 6)
 }
 
 /// Transactions, held amounts and undelivered webhook events live only in
@@ -131,4 +148,15 @@ fn explain(e: &redis::RedisError) -> (String, String) {
         format!("cannot connect ({text})"),
         "start Redis (systemctl start redis-server) or point REDIS_ADDR at it".into(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn versions_before_6_are_flagged() {
+        assert!(super::older_than_6("5.0.7"));
+        assert!(!super::older_than_6("6.0.16"));
+        assert!(!super::older_than_6("7.0.15"));
+        assert!(!super::older_than_6(""));
+    }
 }
