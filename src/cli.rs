@@ -189,7 +189,11 @@ async fn run(args: RunArgs, config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    tracing::info!(%addr, redis = %crate::config::redact_url(&config.redis_url), source = ?args.source, "paycue started");
+    let store_name = match args.store {
+        StoreKind::Redis => crate::config::redact_url(&config.redis_url),
+        StoreKind::Memory => "memory".to_string(),
+    };
+    tracing::info!(%addr, store = %store_name, source = ?args.source, "paycue started");
     let engine = Engine::new(config.clone(), store);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let source = match args.source {

@@ -51,6 +51,32 @@ pub enum IngestOutcome {
     Applied(ApplyOutcome),
 }
 
+impl IngestOutcome {
+    /// A short name for log lines. Logs carry this and the transaction id,
+    /// never the whole outcome (it holds the shop's metadata).
+    pub fn label(&self) -> &'static str {
+        match self {
+            IngestOutcome::Untrusted => "untrusted",
+            IngestOutcome::Duplicate => "duplicate",
+            IngestOutcome::NotCredit(_) => "not_credit",
+            IngestOutcome::Applied(ApplyOutcome::Confirmed { .. }) => "confirmed",
+            IngestOutcome::Applied(ApplyOutcome::Late { .. }) => "late",
+            IngestOutcome::Applied(ApplyOutcome::Unmatched { .. }) => "unmatched",
+            IngestOutcome::Applied(ApplyOutcome::Duplicate) => "duplicate",
+        }
+    }
+
+    pub fn transaction_id(&self) -> Option<&str> {
+        match self {
+            IngestOutcome::Applied(
+                ApplyOutcome::Confirmed { transaction, .. }
+                | ApplyOutcome::Late { transaction, .. },
+            ) => Some(&transaction.id),
+            _ => None,
+        }
+    }
+}
+
 /// What a shop asked for.
 #[derive(Debug, Clone)]
 pub struct CreateRequest {

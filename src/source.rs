@@ -88,5 +88,11 @@ pub async fn run_lines<R: AsyncBufRead + Unpin>(
 }
 
 fn log_outcome(msg: &IncomingMessage, outcome: &IngestOutcome) {
-    tracing::debug!(sender_id = msg.sender_id, message_id = msg.message_id, outcome = ?outcome, "message applied");
+    tracing::debug!(
+        sender_id = msg.sender_id,
+        message_id = msg.message_id,
+        outcome = outcome.label(),
+        transaction_id = outcome.transaction_id(),
+        "message applied"
+    );
 }

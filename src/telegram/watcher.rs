@@ -214,7 +214,13 @@ impl<I: Inbox> Run<'_, I> {
             // script, and a message applied twice is deduped.
             match until_shutdown(&self.shutdown, self.engine.ingest(message)).await? {
                 Ok(outcome) => {
-                    tracing::debug!(chat = message.chat(), message_id = message.message_id, outcome = ?outcome, "Telegram message applied");
+                    tracing::debug!(
+                        chat = message.chat(),
+                        message_id = message.message_id,
+                        outcome = outcome.label(),
+                        transaction_id = outcome.transaction_id(),
+                        "Telegram message applied"
+                    );
                     return Ok(());
                 }
                 Err(e) => {
