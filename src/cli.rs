@@ -179,6 +179,8 @@ async fn run(args: RunArgs, config: Config) -> ExitCode {
         }
         StoreKind::Redis => Arc::new(RedisStore::open(&config.redis_url, settings(&config))),
     };
+    // Signal handlers first: a SIGTERM from here on means a clean shutdown.
+    let signal = crate::app::shutdown_signal();
     let addr = std::net::SocketAddr::new(config.host, config.port);
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,
@@ -223,14 +225,17 @@ async fn run(args: RunArgs, config: Config) -> ExitCode {
     // (logged out, lock lost): then its exit code is ours.
     let mut source = source;
     let code = tokio::select! {
-        _ = crate::app::shutdown_signal() => None,
+        _ = signal => None,
         r = &mut source => r.unwrap_or(Some(ExitCode::FAILURE)),
     };
     let _ = stop_tx.send(true);
-    if code.is_none() && !source.is_finished() {
-        // Give the source a few seconds to sync its state and release locks.
+    if code.is_none() && args.source == Source::Telegram && !source.is_finished() {
+        // Give Telegram a few seconds to sync its update state and release
+        // the session lock. (A stdin reader has nothing to save: each line is
+        // applied atomically or not at all.)
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), &mut source).await;
     }
+    source.abort();
     match tokio::time::timeout(std::time::Duration::from_secs(15), server).await {
         Ok(Ok(Ok(()))) => {}
         Ok(Ok(Err(e))) => tracing::error!(error = %e, "HTTP server error"),
