@@ -282,9 +282,11 @@ impl Store for RedisStore {
         let index = status.map(TxStatus::as_str).unwrap_or("all");
         let ids = self.newest(&format!("{P}txs:{index}"), limit).await?;
         let keys: Vec<String> = ids.iter().map(|id| format!("{P}tx:{id}")).collect();
+        // A record removed by hand leaves its id in the index: skip it.
         self.hashes(&keys)
             .await?
             .iter()
+            .filter(|f| !f.is_empty())
             .map(codec::transaction)
             .collect()
     }
@@ -409,9 +411,11 @@ impl Store for RedisStore {
         };
         let ids = self.newest(&format!("{P}credits:{index}"), limit).await?;
         let keys: Vec<String> = ids.iter().map(|id| format!("{P}credit:{id}")).collect();
+        // A record removed by hand leaves its id in the index: skip it.
         self.hashes(&keys)
             .await?
             .iter()
+            .filter(|f| !f.is_empty())
             .map(codec::credit)
             .collect()
     }
