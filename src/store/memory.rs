@@ -9,17 +9,13 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::{
-    ApplyOutcome, AttemptResult, CancelOutcome, CreateOutcome, IncomingCredit, NewTransaction,
-    Store, StoreError, StoreSettings,
+    ApplyOutcome, AttemptResult, CancelOutcome, CreateOutcome, EARLY_TOLERANCE_MS, IncomingCredit,
+    NewTransaction, Store, StoreError, StoreSettings,
 };
 use crate::model::{
     Action, Attempt, CancelReason, CreditOutcome, CreditRecord, Delivery, DeliveryState, Event,
     Millis, Transaction, TxStatus,
 };
-
-/// A credit dated this much before its transaction was created is not a
-/// payment for it (clock skew between Telegram and this host is allowed for).
-pub const EARLY_TOLERANCE_MS: i64 = 2 * 60 * 1000;
 
 #[derive(Default)]
 struct State {

@@ -17,7 +17,6 @@ use crate::money::Money;
 
 pub mod memory;
 pub mod redis;
-mod redis_codec;
 
 pub use memory::MemoryStore;
 pub use redis::RedisStore;
@@ -31,6 +30,10 @@ pub enum StoreError {
     #[error("store data is corrupt: {0}")]
     Corrupt(String),
 }
+
+/// A credit dated this much before its transaction was created is not a
+/// payment for it (clock skew between Telegram and this host is allowed for).
+pub const EARLY_TOLERANCE_MS: i64 = 2 * 60 * 1000;
 
 /// Settings fixed for the store's lifetime.
 #[derive(Debug, Clone)]

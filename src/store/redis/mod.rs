@@ -1,0 +1,260 @@
+//! The production store: every mutation is one Lua script (files in `lua/`,
+//! each prefixed with `lua/lib.lua`), so it is atomic even with several paycue
+//! processes sharing one Redis. Reads that need no atomicity are plain
+//! pipelined commands. This file holds the connection and the `Store` impl;
+//! `writes` (allocation, matching, expiry), `outbox` (webhook events) and
+//! `reads` (lookups and listings) hold the bodies, `codec` the record layout.
+//!
+//! Connecting is lazy and self-healing: `open` does not touch the network;
+//! the first command connects, and after Redis goes away the connection
+//! manager reconnects while callers get `StoreError::Unavailable` (HTTP 503)
+//! instead of hanging. Scripts are sent by SHA and reloaded automatically
+//! when a restarted Redis no longer knows them.
+//!
+//! Keys (all under `paycue:`): `tx:<id>` (hash) with `tx:<id>:events` (list
+//! of event ids); `hold:<card>|<minor amount>` -> `<tx id>|<release ms, or
+//! empty while pending>` (expiring by itself at the release); `deadlines`
+//! (zset of pending transactions by deadline); `txs:all`,
+//! `txs:<status>` and `credits:<late|unmatched>` (zsets by the `seq` counter,
+//! for listings); `credit:<id>`, `event:<id>` (hashes) and
+//! `event:<id>:attempts` (list of JSON); `outbox` (zset of undelivered event
+//! ids by due time); `seen:<chat>` (set of message ids) and `last_message`
+//! (hash chat -> highest id); `idem:<key>` (string with a 24 h TTL).
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Script, Value};
+use tokio::sync::OnceCell;
+
+use super::{
+    ApplyOutcome, AttemptResult, CancelOutcome, CreateOutcome, IncomingCredit, NewTransaction,
+    Store, StoreError, StoreSettings,
+};
+use crate::model::{
+    Attempt, CreditOutcome, CreditRecord, Delivery, Event, Millis, Transaction, TxStatus,
+};
+use codec::Fields;
+
+mod codec;
+mod outbox;
+mod reads;
+mod writes;
+
+/// Every key paycue writes starts with this.
+const P: &str = "paycue:";
+
+macro_rules! script {
+    ($file:literal) => {
+        LazyLock::new(|| {
+            Script::new(concat!(
+                include_str!("lua/lib.lua"),
+                "\n",
+                include_str!(concat!("lua/", $file))
+            ))
+        })
+    };
+}
+
+pub(super) static CREATE: LazyLock<Script> = script!("create.lua");
+static APPLY: LazyLock<Script> = script!("apply.lua");
+static MARK_SEEN: LazyLock<Script> = script!("mark_seen.lua");
+static CANCEL: LazyLock<Script> = script!("cancel.lua");
+static EXPIRE: LazyLock<Script> = script!("expire.lua");
+static CLAIM: LazyLock<Script> = script!("claim.lua");
+static FINISH: LazyLock<Script> = script!("finish.lua");
+static REDELIVER: LazyLock<Script> = script!("redeliver.lua");
+
+pub struct RedisStore {
+    client: Result<redis::Client, String>,
+    conn: OnceCell<ConnectionManager>,
+    settings: StoreSettings,
+}
+
+impl RedisStore {
+    /// Does not connect yet: the first command does, and reconnects after.
+    /// A malformed URL is reported by every call (config validates it first).
+    pub fn open(url: &str, settings: StoreSettings) -> RedisStore {
+        RedisStore {
+            client: redis::Client::open(url).map_err(|e| e.to_string()),
+            conn: OnceCell::new(),
+            settings,
+        }
+    }
+
+    async fn conn(&self) -> Result<ConnectionManager, StoreError> {
+        let client = self.client.as_ref().map_err(|e| unavailable(e.clone()))?;
+        let conn = self
+            .conn
+            .get_or_try_init(|| async {
+                // Fail fast while Redis is away: the API answers 503 and the
+                // next call tries again, rather than requests piling up.
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Duration::from_secs(2))
+                    .set_response_timeout(Duration::from_secs(5))
+                    .set_number_of_retries(1)
+                    .set_max_delay(500);
+                ConnectionManager::new_with_config(client.clone(), config)
+                    .await
+                    .map_err(map_err)
+            })
+            .await?;
+        Ok(conn.clone())
+    }
+
+    async fn run(&self, script: &Script, args: &[String]) -> Result<Value, StoreError> {
+        let mut conn = self.conn().await?;
+        let mut call = script.prepare_invoke();
+        for a in args {
+            call.arg(a);
+        }
+        call.invoke_async(&mut conn).await.map_err(map_err)
+    }
+
+    async fn query(&self, cmd: &redis::Cmd) -> Result<Value, StoreError> {
+        let mut conn = self.conn().await?;
+        cmd.query_async(&mut conn).await.map_err(map_err)
+    }
+
+    /// HGETALL of many keys in one round trip.
+    async fn hashes(&self, keys: &[String]) -> Result<Vec<Fields>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for k in keys {
+            pipe.hgetall(k);
+        }
+        let mut conn = self.conn().await?;
+        let replies: Vec<Value> = pipe.query_async(&mut conn).await.map_err(map_err)?;
+        replies.into_iter().map(Fields::from_value).collect()
+    }
+
+    fn grace(&self) -> String {
+        self.settings.grace_ms.to_string()
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+/// Our scripts signal broken data with a `PAYCUE_CORRUPT` error reply and a
+/// script bug shows as a script error; everything else (refused, dropped,
+/// timed out, loading) means Redis is not reachable right now.
+fn map_err(e: redis::RedisError) -> StoreError {
+    let text = e.to_string();
+    if e.code() == Some("PAYCUE_CORRUPT") || text.contains("user_script") {
+        StoreError::Corrupt(text)
+    } else {
+        StoreError::Unavailable(text)
+    }
+}
+
+fn tag(items: &mut std::vec::IntoIter<Value>) -> Result<String, StoreError> {
+    items
+        .next()
+        .map(codec::string)
+        .transpose()?
+        .ok_or_else(|| StoreError::Corrupt("empty script reply".into()))
+}
+
+fn tx_of(v: Option<Value>) -> Result<Transaction, StoreError> {
+    let fields = Fields::from_value(v.unwrap_or(Value::Nil))?;
+    codec::transaction(&fields)
+}
+
+#[async_trait]
+impl Store for RedisStore {
+    async fn create(&self, new: NewTransaction) -> Result<CreateOutcome, StoreError> {
+        writes::create(self, new).await
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Transaction>, StoreError> {
+        reads::get(self, id).await
+    }
+
+    async fn list(
+        &self,
+        status: Option<TxStatus>,
+        limit: usize,
+    ) -> Result<Vec<Transaction>, StoreError> {
+        reads::list(self, status, limit).await
+    }
+
+    async fn cancel(
+        &self,
+        id: &str,
+        event_id: &str,
+        now: Millis,
+    ) -> Result<CancelOutcome, StoreError> {
+        writes::cancel(self, id, event_id, now).await
+    }
+
+    async fn expire_due(
+        &self,
+        now: Millis,
+        event_ids: &[String],
+    ) -> Result<Vec<Transaction>, StoreError> {
+        writes::expire_due(self, now, event_ids).await
+    }
+
+    async fn mark_seen(&self, chat_id: i64, message_id: i64) -> Result<bool, StoreError> {
+        writes::mark_seen(self, chat_id, message_id).await
+    }
+
+    async fn apply_credit(&self, c: IncomingCredit) -> Result<ApplyOutcome, StoreError> {
+        writes::apply_credit(self, c).await
+    }
+
+    async fn last_message_id(&self, chat_id: i64) -> Result<Option<i64>, StoreError> {
+        reads::last_message_id(self, chat_id).await
+    }
+
+    async fn list_credits(
+        &self,
+        outcome: CreditOutcome,
+        limit: usize,
+    ) -> Result<Vec<CreditRecord>, StoreError> {
+        reads::list_credits(self, outcome, limit).await
+    }
+
+    async fn claim_event(
+        &self,
+        now: Millis,
+        lease_ms: i64,
+    ) -> Result<Option<Delivery>, StoreError> {
+        outbox::claim_event(self, now, lease_ms).await
+    }
+
+    async fn finish_attempt(
+        &self,
+        event_id: &str,
+        attempt: Attempt,
+        result: AttemptResult,
+    ) -> Result<(), StoreError> {
+        outbox::finish_attempt(self, event_id, attempt, result).await
+    }
+
+    async fn redeliver(
+        &self,
+        transaction_id: &str,
+        now: Millis,
+    ) -> Result<Option<String>, StoreError> {
+        outbox::redeliver(self, transaction_id, now).await
+    }
+
+    async fn events(&self, transaction_id: &str) -> Result<Vec<Event>, StoreError> {
+        outbox::events(self, transaction_id).await
+    }
+
+    async fn held_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        reads::held_counts(self).await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        reads::ping(self).await
+    }
+}

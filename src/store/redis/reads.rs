@@ -1,0 +1,136 @@
+//! Lookups and listings: plain (pipelined) reads that need no atomicity.
+//! Listings are newest first by the `seq` counter the scripts write.
+
+use redis::Value;
+
+use super::codec::{self, Fields};
+use super::{P, RedisStore, map_err};
+use crate::model::{CreditOutcome, CreditRecord, Transaction, TxStatus};
+use crate::store::StoreError;
+
+pub(super) async fn get(store: &RedisStore, id: &str) -> Result<Option<Transaction>, StoreError> {
+    let fields = Fields::from_value(
+        store
+            .query(redis::cmd("HGETALL").arg(format!("{P}tx:{id}")))
+            .await?,
+    )?;
+    if fields.is_empty() {
+        return Ok(None);
+    }
+    codec::transaction(&fields).map(Some)
+}
+
+pub(super) async fn list(
+    store: &RedisStore,
+    status: Option<TxStatus>,
+    limit: usize,
+) -> Result<Vec<Transaction>, StoreError> {
+    let index = status.map(TxStatus::as_str).unwrap_or("all");
+    let ids = newest(store, &format!("{P}txs:{index}"), limit).await?;
+    let keys: Vec<String> = ids.iter().map(|id| format!("{P}tx:{id}")).collect();
+    // A record removed by hand leaves its id in the index: skip it.
+    store
+        .hashes(&keys)
+        .await?
+        .iter()
+        .filter(|f| !f.is_empty())
+        .map(codec::transaction)
+        .collect()
+}
+
+pub(super) async fn last_message_id(
+    store: &RedisStore,
+    chat_id: i64,
+) -> Result<Option<i64>, StoreError> {
+    let v = store
+        .query(
+            redis::cmd("HGET")
+                .arg(format!("{P}last_message"))
+                .arg(chat_id),
+        )
+        .await?;
+    match v {
+        Value::Nil => Ok(None),
+        other => codec::string(other)?
+            .parse()
+            .map(Some)
+            .map_err(|_| StoreError::Corrupt("last message id is not a number".into())),
+    }
+}
+
+pub(super) async fn list_credits(
+    store: &RedisStore,
+    outcome: CreditOutcome,
+    limit: usize,
+) -> Result<Vec<CreditRecord>, StoreError> {
+    let index = match outcome {
+        CreditOutcome::Late => "late",
+        CreditOutcome::Unmatched => "unmatched",
+        // Confirmed credits are reached through their transaction.
+        CreditOutcome::Confirmed => return Ok(Vec::new()),
+    };
+    let ids = newest(store, &format!("{P}credits:{index}"), limit).await?;
+    let keys: Vec<String> = ids.iter().map(|id| format!("{P}credit:{id}")).collect();
+    // A record removed by hand leaves its id in the index: skip it.
+    store
+        .hashes(&keys)
+        .await?
+        .iter()
+        .filter(|f| !f.is_empty())
+        .map(codec::credit)
+        .collect()
+}
+
+pub(super) async fn held_counts(store: &RedisStore) -> Result<Vec<(String, u64)>, StoreError> {
+    // A scan over the hold keys: only for metrics, and bounded by the
+    // number of amounts held (pending or in their grace window).
+    let now = crate::model::now_millis();
+    let prefix = format!("{P}hold:");
+    let mut conn = store.conn().await?;
+    let mut counts = std::collections::BTreeMap::<String, u64>::new();
+    let mut cursor = 0u64;
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(format!("{prefix}*"))
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(&mut conn)
+            .await
+            .map_err(map_err)?;
+        if !keys.is_empty() {
+            let values: Vec<Option<String>> = redis::cmd("MGET")
+                .arg(&keys)
+                .query_async(&mut conn)
+                .await
+                .map_err(map_err)?;
+            for (key, value) in keys.iter().zip(values) {
+                let release = value.as_deref().and_then(|v| v.rsplit_once('|'));
+                let held = release
+                    .is_some_and(|(_, r)| r.is_empty() || r.parse::<i64>().is_ok_and(|r| r > now));
+                if held {
+                    let field = key.strip_prefix(&prefix).unwrap_or(key);
+                    *counts
+                        .entry(codec::hold_card(field).to_string())
+                        .or_default() += 1;
+                }
+            }
+        }
+        if next == 0 {
+            return Ok(counts.into_iter().collect());
+        }
+        cursor = next;
+    }
+}
+
+pub(super) async fn ping(store: &RedisStore) -> Result<(), StoreError> {
+    store.query(&redis::cmd("PING")).await.map(|_| ())
+}
+
+/// Members of a sorted set, highest score (newest) first.
+async fn newest(store: &RedisStore, key: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+    let stop = limit.saturating_sub(1) as i64;
+    let cmd = redis::cmd("ZREVRANGE").arg(key).arg(0).arg(stop).to_owned();
+    codec::strings(store.query(&cmd).await?)
+}

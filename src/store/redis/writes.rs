@@ -1,0 +1,229 @@
+//! Mutations of transactions: create (allocation of a unique amount), cancel,
+//! the expiry sweep, and applying a bank message. Each is one Lua script call
+//! (one per page of candidates for create), so what it changes is atomic.
+
+use redis::Value;
+
+use super::codec;
+use super::{APPLY, CANCEL, CREATE, EXPIRE, MARK_SEEN, RedisStore, tag, tx_of};
+use crate::model::{CreditOutcome, CreditRecord, Millis, Transaction, TxStatus};
+use crate::store::{
+    ApplyOutcome, CancelOutcome, CreateOutcome, EARLY_TOLERANCE_MS, IncomingCredit, NewTransaction,
+    StoreError,
+};
+
+/// Candidate slots sent to the first create script call; each further call
+/// takes four times as many, up to `MAX_PAGE` (Lua's unpack() stack limit is
+/// about 8000).
+const FIRST_PAGE: usize = 32;
+const MAX_PAGE: usize = 2048;
+
+/// `slots` cut into pages of 32, 128, 512, 2048, 2048, ...
+fn pages<T>(slots: &[T]) -> impl Iterator<Item = &[T]> {
+    let mut rest = slots;
+    let mut size = FIRST_PAGE;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (page, tail) = rest.split_at(size.min(rest.len()));
+        rest = tail;
+        size = (size * 4).min(MAX_PAGE);
+        Some(page)
+    })
+}
+
+pub(super) async fn create(
+    store: &RedisStore,
+    new: NewTransaction,
+) -> Result<CreateOutcome, StoreError> {
+    let (ikey, ifp) = new.idempotency.clone().unwrap_or_default();
+    let header = [
+        new.id.clone(),
+        new.requested_amount.minor().to_string(),
+        new.currency.clone(),
+        new.created_at.to_string(),
+        new.expires_at.to_string(),
+        new.metadata
+            .as_ref()
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+        ikey,
+        ifp,
+        store.settings.idempotency_ms.to_string(),
+    ];
+    // Candidates go in growing pages, smallest first: the usual case (a
+    // free slot among the first few dozen) is one small script call
+    // whatever LIMIT is, and a crowded price costs a few calls, not one per
+    // held amount. Each page is atomic on its own, which is all uniqueness
+    // needs.
+    for (page_no, page) in pages(&new.candidates).enumerate() {
+        let mut args = header.to_vec();
+        args.extend(page.iter().map(|s| codec::hold_field(&s.card, s.amount)));
+        let mut reply = codec::array(store.run(&CREATE, &args).await?)?.into_iter();
+        match tag(&mut reply)?.as_str() {
+            "nofree" => continue,
+            "created" => {
+                let slot = tag(&mut reply)?
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| page.get(i))
+                    .ok_or_else(|| StoreError::Corrupt("bad slot index".into()))?;
+                tracing::trace!(page = page_no, "amount reserved");
+                return Ok(CreateOutcome::Created(Transaction {
+                    id: new.id,
+                    status: TxStatus::Pending,
+                    amount: slot.amount,
+                    requested_amount: new.requested_amount,
+                    card: (!slot.card.is_empty()).then(|| slot.card.clone()),
+                    currency: new.currency,
+                    created_at: new.created_at,
+                    expires_at: new.expires_at,
+                    ended_at: None,
+                    cancel_reason: None,
+                    metadata: new.metadata,
+                    paid_by: None,
+                    late_credits: Vec::new(),
+                    last_event: None,
+                }));
+            }
+            "replayed" => return Ok(CreateOutcome::Replayed(tx_of(reply.next())?)),
+            "conflict" => return Ok(CreateOutcome::IdempotencyConflict),
+            other => return Err(StoreError::Corrupt(format!("create replied {other}"))),
+        }
+    }
+    Ok(CreateOutcome::NoFreeAmount)
+}
+
+pub(super) async fn cancel(
+    store: &RedisStore,
+    id: &str,
+    event_id: &str,
+    now: Millis,
+) -> Result<CancelOutcome, StoreError> {
+    let args = [
+        id.to_string(),
+        event_id.to_string(),
+        now.to_string(),
+        store.grace(),
+    ];
+    let mut reply = codec::array(store.run(&CANCEL, &args).await?)?.into_iter();
+    match tag(&mut reply)?.as_str() {
+        "notfound" => Ok(CancelOutcome::NotFound),
+        "notpending" => Ok(CancelOutcome::NotPending(tx_of(reply.next())?)),
+        "cancelled" => Ok(CancelOutcome::Cancelled(tx_of(reply.next())?)),
+        other => Err(StoreError::Corrupt(format!("cancel replied {other}"))),
+    }
+}
+
+pub(super) async fn expire_due(
+    store: &RedisStore,
+    now: Millis,
+    event_ids: &[String],
+) -> Result<Vec<Transaction>, StoreError> {
+    let mut args = vec![now.to_string(), store.grace()];
+    args.extend(event_ids.iter().cloned());
+    codec::array(store.run(&EXPIRE, &args).await?)?
+        .into_iter()
+        .map(|v| tx_of(Some(v)))
+        .collect()
+}
+
+pub(super) async fn mark_seen(
+    store: &RedisStore,
+    chat_id: i64,
+    message_id: i64,
+) -> Result<bool, StoreError> {
+    let args = [chat_id.to_string(), message_id.to_string()];
+    Ok(matches!(store.run(&MARK_SEEN, &args).await?, Value::Int(1)))
+}
+
+pub(super) async fn apply_credit(
+    store: &RedisStore,
+    c: IncomingCredit,
+) -> Result<ApplyOutcome, StoreError> {
+    let fields = codec::credit_fields(&c);
+    let mut args = vec![
+        c.chat_id.to_string(),
+        c.message_id.to_string(),
+        c.credit_id.clone(),
+        c.event_id.clone(),
+        c.cancel_event_id.clone(),
+        c.amount.minor().to_string(),
+        c.currency.clone().unwrap_or_default(),
+        c.expected_currency.clone(),
+        c.date.to_string(),
+        c.received_at.to_string(),
+        store.grace(),
+        EARLY_TOLERANCE_MS.to_string(),
+        fields.len().to_string(),
+    ];
+    for (name, value) in fields {
+        args.push(name.to_string());
+        args.push(value);
+    }
+    args.extend(c.cards.iter().map(|card| codec::hold_field(card, c.amount)));
+    let mut reply = codec::array(store.run(&APPLY, &args).await?)?.into_iter();
+    match tag(&mut reply)?.as_str() {
+        "duplicate" => Ok(ApplyOutcome::Duplicate),
+        "unmatched" => {
+            let reason = tag(&mut reply)?;
+            let credit = credit_record(&c, CreditOutcome::Unmatched, None, Some(reason));
+            Ok(ApplyOutcome::Unmatched { credit })
+        }
+        "confirmed" => {
+            let transaction = tx_of(reply.next())?;
+            let credit = credit_record(&c, CreditOutcome::Confirmed, Some(&transaction.id), None);
+            Ok(ApplyOutcome::Confirmed {
+                transaction,
+                credit,
+            })
+        }
+        "late" => {
+            let transaction = tx_of(reply.next())?;
+            let credit = credit_record(&c, CreditOutcome::Late, Some(&transaction.id), None);
+            Ok(ApplyOutcome::Late {
+                transaction,
+                credit,
+            })
+        }
+        other => Err(StoreError::Corrupt(format!("apply replied {other}"))),
+    }
+}
+
+/// The credit record as the script wrote it.
+fn credit_record(
+    c: &IncomingCredit,
+    outcome: CreditOutcome,
+    tx: Option<&str>,
+    reason: Option<String>,
+) -> CreditRecord {
+    CreditRecord {
+        id: c.credit_id.clone(),
+        outcome,
+        transaction_id: tx.map(str::to_string),
+        reason,
+        bank: c.bank.clone(),
+        amount: c.amount,
+        currency: c.currency.clone(),
+        card_last4: c.card_last4.clone(),
+        sender_id: c.sender_id,
+        chat_id: c.chat_id,
+        message_id: c.message_id,
+        date: c.date,
+        received_at: c.received_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pages_grow_and_cover_every_slot_in_order() {
+        let slots: Vec<usize> = (0..5000).collect();
+        let sizes: Vec<usize> = super::pages(&slots).map(<[usize]>::len).collect();
+        assert_eq!(sizes, vec![32, 128, 512, 2048, 2048, 232]);
+        let joined: Vec<usize> = super::pages(&slots).flatten().copied().collect();
+        assert_eq!(joined, slots);
+        assert_eq!(super::pages::<usize>(&[]).count(), 0);
+    }
+}
