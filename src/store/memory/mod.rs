@@ -1,0 +1,214 @@
+//! In-memory `Store` for `paycue demo` and tests. One mutex around all state
+//! makes every method atomic, which is the same guarantee the Redis Lua
+//! scripts give. Nothing survives a restart, so it is never used by `run`
+//! unless the seller asks for it explicitly.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use super::{
+    ApplyOutcome, AttemptResult, CancelOutcome, CreateOutcome, IncomingCredit, NewTransaction,
+    Store, StoreError, StoreSettings,
+};
+use crate::model::{
+    Attempt, CancelReason, CreditOutcome, CreditRecord, Delivery, DeliveryState, Event, Millis,
+    Transaction, TxStatus,
+};
+use state::State;
+
+mod state;
+
+pub struct MemoryStore {
+    settings: StoreSettings,
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    pub fn new(settings: StoreSettings) -> MemoryStore {
+        MemoryStore {
+            settings,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, StoreError> {
+        self.state
+            .lock()
+            .map_err(|_| StoreError::Corrupt("memory store mutex poisoned".into()))
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn create(&self, new: NewTransaction) -> Result<CreateOutcome, StoreError> {
+        self.lock()?.create(new, self.settings.idempotency_ms)
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Transaction>, StoreError> {
+        Ok(self.lock()?.txs.get(id).cloned())
+    }
+
+    async fn list(
+        &self,
+        status: Option<TxStatus>,
+        limit: usize,
+    ) -> Result<Vec<Transaction>, StoreError> {
+        let st = self.lock()?;
+        let txs = st.order.iter().rev().filter_map(|id| st.txs.get(id));
+        Ok(txs
+            .filter(|tx| status.is_none_or(|s| tx.status == s))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn cancel(
+        &self,
+        id: &str,
+        event_id: &str,
+        now: Millis,
+    ) -> Result<CancelOutcome, StoreError> {
+        let mut st = self.lock()?;
+        let Some(existing) = st.txs.get(id).cloned() else {
+            return Ok(CancelOutcome::NotFound);
+        };
+        match st.cancel(id, event_id, CancelReason::Api, now, self.settings.grace_ms) {
+            Some(tx) => Ok(CancelOutcome::Cancelled(tx)),
+            None => Ok(CancelOutcome::NotPending(existing)),
+        }
+    }
+
+    async fn expire_due(
+        &self,
+        now: Millis,
+        event_ids: &[String],
+    ) -> Result<Vec<Transaction>, StoreError> {
+        let mut st = self.lock()?;
+        let due: Vec<String> = st
+            .deadlines
+            .iter()
+            .take_while(|(at, _)| *at <= now)
+            .take(event_ids.len())
+            .map(|(_, id)| id.clone())
+            .collect();
+        let mut out = Vec::new();
+        for (id, event_id) in due.iter().zip(event_ids) {
+            if let Some(tx) = st.cancel(
+                id,
+                event_id,
+                CancelReason::Expired,
+                now,
+                self.settings.grace_ms,
+            ) {
+                out.push(tx);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn mark_seen(&self, chat_id: i64, message_id: i64) -> Result<bool, StoreError> {
+        Ok(self.lock()?.see(chat_id, message_id))
+    }
+
+    async fn apply_credit(&self, c: IncomingCredit) -> Result<ApplyOutcome, StoreError> {
+        self.lock()?.apply_credit(c, self.settings.grace_ms)
+    }
+
+    async fn last_message_id(&self, chat_id: i64) -> Result<Option<i64>, StoreError> {
+        Ok(self.lock()?.last_message.get(&chat_id).copied())
+    }
+
+    async fn list_credits(
+        &self,
+        outcome: CreditOutcome,
+        limit: usize,
+    ) -> Result<Vec<CreditRecord>, StoreError> {
+        let st = self.lock()?;
+        let credits = st
+            .credit_order
+            .iter()
+            .rev()
+            .filter_map(|id| st.credits.get(id));
+        Ok(credits
+            .filter(|c| c.outcome == outcome)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn claim_event(
+        &self,
+        now: Millis,
+        lease_ms: i64,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.lock()?.claim_event(now, lease_ms)
+    }
+
+    async fn finish_attempt(
+        &self,
+        event_id: &str,
+        attempt: Attempt,
+        result: AttemptResult,
+    ) -> Result<(), StoreError> {
+        let mut st = self.lock()?;
+        let Some(event) = st.events.get_mut(event_id) else {
+            return Ok(());
+        };
+        event.attempts.push(attempt);
+        (event.state, event.next_attempt_at) = match result {
+            AttemptResult::Delivered => (DeliveryState::Delivered, None),
+            AttemptResult::RetryAt(at) => (DeliveryState::Pending, Some(at)),
+            AttemptResult::Failed => (DeliveryState::Failed, None),
+        };
+        Ok(())
+    }
+
+    async fn redeliver(
+        &self,
+        transaction_id: &str,
+        now: Millis,
+    ) -> Result<Option<String>, StoreError> {
+        let mut st = self.lock()?;
+        let Some(last) = st
+            .txs
+            .get(transaction_id)
+            .and_then(|tx| tx.last_event.clone())
+        else {
+            return Ok(None);
+        };
+        if let Some(event) = st.events.get_mut(&last) {
+            event.state = DeliveryState::Pending;
+            event.next_attempt_at = Some(now);
+        }
+        Ok(Some(last))
+    }
+
+    async fn events(&self, transaction_id: &str) -> Result<Vec<Event>, StoreError> {
+        let st = self.lock()?;
+        let events = st.event_order.iter().filter_map(|id| st.events.get(id));
+        Ok(events
+            .filter(|e| e.transaction_id == transaction_id)
+            .cloned()
+            .collect())
+    }
+
+    async fn held_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let st = self.lock()?;
+        let now = crate::model::now_millis();
+        let mut counts: HashMap<String, u64> = HashMap::new();
+        for ((card, _), (_, release)) in &st.held {
+            if release.is_none_or(|r| r > now) {
+                *counts.entry(card.clone()).or_default() += 1;
+            }
+        }
+        let mut out: Vec<_> = counts.into_iter().collect();
+        out.sort();
+        Ok(out)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,327 @@
+//! The in-memory store's state and the logic of its atomic steps. Every
+//! method here runs under the store's one mutex, which gives the same
+//! guarantee as a Redis Lua script: nobody sees a half-applied change.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use crate::model::{
+    Action, CancelReason, CreditOutcome, CreditRecord, Delivery, DeliveryState, Event, Millis,
+    Transaction, TxStatus,
+};
+use crate::store::{
+    ApplyOutcome, CreateOutcome, EARLY_TOLERANCE_MS, IncomingCredit, NewTransaction, StoreError,
+};
+
+#[derive(Default)]
+pub(super) struct State {
+    pub(super) txs: HashMap<String, Transaction>,
+    pub(super) order: Vec<String>,
+    /// (card, amount minor) -> (tx id, release time once the tx has ended).
+    pub(super) held: HashMap<(String, i64), (String, Option<Millis>)>,
+    pub(super) deadlines: BTreeSet<(Millis, String)>,
+    pub(super) idempotency: HashMap<String, (String, String, Millis)>,
+    pub(super) seen: HashSet<(i64, i64)>,
+    pub(super) last_message: HashMap<i64, i64>,
+    pub(super) credits: HashMap<String, CreditRecord>,
+    pub(super) credit_order: Vec<String>,
+    pub(super) events: HashMap<String, Event>,
+    pub(super) event_order: Vec<String>,
+}
+
+impl State {
+    pub(super) fn slot_free(&self, card: &str, amount: i64, now: Millis) -> bool {
+        match self.held.get(&(card.to_string(), amount)) {
+            None => true,
+            Some((_, Some(release))) => *release <= now,
+            Some((_, None)) => false,
+        }
+    }
+
+    pub(super) fn add_event(
+        &mut self,
+        id: &str,
+        tx: &mut Transaction,
+        action: Action,
+        credit: Option<&str>,
+        now: Millis,
+    ) {
+        let event = Event {
+            id: id.to_string(),
+            transaction_id: tx.id.clone(),
+            action,
+            credit_id: credit.map(str::to_string),
+            created_at: now,
+            state: DeliveryState::Pending,
+            attempts: Vec::new(),
+            next_attempt_at: Some(now),
+        };
+        self.events.insert(id.to_string(), event);
+        self.event_order.push(id.to_string());
+        tx.last_event = Some(id.to_string());
+    }
+
+    /// Ends a pending transaction: state, hold release, deadline, event.
+    pub(super) fn end(
+        &mut self,
+        tx: &mut Transaction,
+        status: TxStatus,
+        reason: Option<CancelReason>,
+        now: Millis,
+        grace: i64,
+    ) {
+        tx.status = status;
+        tx.ended_at = Some(now);
+        tx.cancel_reason = reason;
+        self.deadlines.remove(&(tx.expires_at, tx.id.clone()));
+        let key = (tx.card.clone().unwrap_or_default(), tx.amount.minor());
+        self.held.insert(key, (tx.id.clone(), Some(now + grace)));
+    }
+
+    pub(super) fn cancel(
+        &mut self,
+        id: &str,
+        event_id: &str,
+        reason: CancelReason,
+        now: Millis,
+        grace: i64,
+    ) -> Option<Transaction> {
+        let mut tx = self.txs.get(id)?.clone();
+        if tx.status != TxStatus::Pending {
+            return None;
+        }
+        self.end(&mut tx, TxStatus::Cancelled, Some(reason), now, grace);
+        self.add_event(event_id, &mut tx, Action::Cancel, None, now);
+        self.txs.insert(tx.id.clone(), tx.clone());
+        Some(tx)
+    }
+
+    pub(super) fn record_credit(
+        &mut self,
+        credit: &IncomingCredit,
+        outcome: CreditOutcome,
+        tx: Option<&str>,
+        reason: Option<&str>,
+    ) -> CreditRecord {
+        let record = CreditRecord {
+            id: credit.credit_id.clone(),
+            outcome,
+            transaction_id: tx.map(str::to_string),
+            reason: reason.map(str::to_string),
+            bank: credit.bank.clone(),
+            amount: credit.amount,
+            currency: credit.currency.clone(),
+            card_last4: credit.card_last4.clone(),
+            sender_id: credit.sender_id,
+            chat_id: credit.chat_id,
+            message_id: credit.message_id,
+            date: credit.date,
+            received_at: credit.received_at,
+        };
+        self.credits.insert(record.id.clone(), record.clone());
+        self.credit_order.push(record.id.clone());
+        record
+    }
+
+    pub(super) fn see(&mut self, chat_id: i64, message_id: i64) -> bool {
+        if !self.seen.insert((chat_id, message_id)) {
+            return false;
+        }
+        let last = self.last_message.entry(chat_id).or_insert(message_id);
+        *last = (*last).max(message_id);
+        true
+    }
+
+    /// Reserves the first free candidate and stores a pending transaction.
+    pub(super) fn create(
+        &mut self,
+        new: NewTransaction,
+        idempotency_ms: i64,
+    ) -> Result<CreateOutcome, StoreError> {
+        let now = new.created_at;
+        if let Some((key, fingerprint)) = &new.idempotency
+            && let Some((seen_fp, tx_id, until)) = self.idempotency.get(key)
+            && *until > now
+        {
+            if seen_fp != fingerprint {
+                return Ok(CreateOutcome::IdempotencyConflict);
+            }
+            return match self.txs.get(tx_id) {
+                Some(tx) => Ok(CreateOutcome::Replayed(tx.clone())),
+                None => Err(StoreError::Corrupt(format!(
+                    "idempotency key points at missing {tx_id}"
+                ))),
+            };
+        }
+        let Some(slot) = new
+            .candidates
+            .iter()
+            .find(|s| self.slot_free(&s.card, s.amount.minor(), now))
+        else {
+            return Ok(CreateOutcome::NoFreeAmount);
+        };
+        let tx = Transaction {
+            id: new.id.clone(),
+            status: TxStatus::Pending,
+            amount: slot.amount,
+            requested_amount: new.requested_amount,
+            card: (!slot.card.is_empty()).then(|| slot.card.clone()),
+            currency: new.currency.clone(),
+            created_at: now,
+            expires_at: new.expires_at,
+            ended_at: None,
+            cancel_reason: None,
+            metadata: new.metadata.clone(),
+            paid_by: None,
+            late_credits: Vec::new(),
+            last_event: None,
+        };
+        self.held.insert(
+            (slot.card.clone(), slot.amount.minor()),
+            (tx.id.clone(), None),
+        );
+        self.deadlines.insert((tx.expires_at, tx.id.clone()));
+        self.txs.insert(tx.id.clone(), tx.clone());
+        self.order.push(tx.id.clone());
+        if let Some((key, fingerprint)) = new.idempotency {
+            let until = now + idempotency_ms;
+            self.idempotency
+                .insert(key, (fingerprint, tx.id.clone(), until));
+        }
+        Ok(CreateOutcome::Created(tx))
+    }
+
+    fn unmatched(&mut self, c: &IncomingCredit, reason: &str) -> ApplyOutcome {
+        ApplyOutcome::Unmatched {
+            credit: self.record_credit(c, CreditOutcome::Unmatched, None, Some(reason)),
+        }
+    }
+
+    /// Dedupes, then confirms, records late, or records unmatched.
+    pub(super) fn apply_credit(
+        &mut self,
+        c: IncomingCredit,
+        grace: i64,
+    ) -> Result<ApplyOutcome, StoreError> {
+        if !self.see(c.chat_id, c.message_id) {
+            return Ok(ApplyOutcome::Duplicate);
+        }
+        let now = c.received_at;
+        if c.currency
+            .as_deref()
+            .is_some_and(|cur| cur != c.expected_currency)
+        {
+            return Ok(self.unmatched(&c, "currency"));
+        }
+        if c.cards.is_empty() {
+            return Ok(self.unmatched(&c, "unknown_card"));
+        }
+        let holders: Vec<String> = c
+            .cards
+            .iter()
+            .filter_map(
+                |card| match self.held.get(&(card.clone(), c.amount.minor())) {
+                    Some((tx, None)) => Some(tx.clone()),
+                    Some((tx, Some(release))) if *release > now => Some(tx.clone()),
+                    _ => None,
+                },
+            )
+            .collect();
+        let tx_id = match holders.as_slice() {
+            [] => return Ok(self.unmatched(&c, "no_transaction")),
+            [one] => one.clone(),
+            _ => return Ok(self.unmatched(&c, "ambiguous_card")),
+        };
+        let Some(mut tx) = self.txs.get(&tx_id).cloned() else {
+            return Err(StoreError::Corrupt(format!(
+                "held amount points at missing {tx_id}"
+            )));
+        };
+        if c.date < tx.created_at - EARLY_TOLERANCE_MS {
+            return Ok(self.unmatched(&c, "before_transaction"));
+        }
+        if tx.status == TxStatus::Pending && c.date <= tx.expires_at {
+            self.end(&mut tx, TxStatus::Confirmed, None, now, grace);
+            tx.paid_by = Some(c.credit_id.clone());
+            self.add_event(
+                &c.event_id,
+                &mut tx,
+                Action::Confirm,
+                Some(&c.credit_id),
+                now,
+            );
+            let credit = self.record_credit(&c, CreditOutcome::Confirmed, Some(&tx_id), None);
+            self.txs.insert(tx_id, tx.clone());
+            return Ok(ApplyOutcome::Confirmed {
+                transaction: tx,
+                credit,
+            });
+        }
+        if tx.status == TxStatus::Pending {
+            // Paid after the deadline but before the sweep ran: cancel first so
+            // the shop sees `cancel` then `late`, the same order as when the
+            // sweep wins the race.
+            self.end(
+                &mut tx,
+                TxStatus::Cancelled,
+                Some(CancelReason::Expired),
+                now,
+                grace,
+            );
+            self.add_event(&c.cancel_event_id, &mut tx, Action::Cancel, None, now);
+        }
+        tx.late_credits.push(c.credit_id.clone());
+        self.add_event(&c.event_id, &mut tx, Action::Late, Some(&c.credit_id), now);
+        let credit = self.record_credit(&c, CreditOutcome::Late, Some(&tx_id), None);
+        self.txs.insert(tx_id, tx.clone());
+        Ok(ApplyOutcome::Late {
+            transaction: tx,
+            credit,
+        })
+    }
+
+    /// Takes the oldest due event (in order per transaction) under a lease.
+    pub(super) fn claim_event(
+        &mut self,
+        now: Millis,
+        lease_ms: i64,
+    ) -> Result<Option<Delivery>, StoreError> {
+        // Events of one transaction go out in order: an event waits while an
+        // earlier event of its transaction is still pending.
+        let mut waiting: HashSet<&str> = HashSet::new();
+        let mut due: Option<&Event> = None;
+        for e in self.event_order.iter().filter_map(|id| self.events.get(id)) {
+            if e.state != DeliveryState::Pending {
+                continue;
+            }
+            let first = waiting.insert(e.transaction_id.as_str());
+            let ready = e.next_attempt_at.is_some_and(|t| t <= now);
+            if first && ready && due.is_none_or(|d| e.next_attempt_at < d.next_attempt_at) {
+                due = Some(e);
+            }
+        }
+        let due = due.map(|e| e.id.clone());
+        let Some(id) = due else { return Ok(None) };
+        let Some(event) = self.events.get_mut(&id) else {
+            return Ok(None);
+        };
+        event.next_attempt_at = Some(now + lease_ms);
+        let event = event.clone();
+        let transaction = self
+            .txs
+            .get(&event.transaction_id)
+            .cloned()
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!("event {id} points at a missing transaction"))
+            })?;
+        let credit = event
+            .credit_id
+            .as_ref()
+            .and_then(|c| self.credits.get(c))
+            .cloned();
+        Ok(Some(Delivery {
+            event,
+            transaction,
+            credit,
+        }))
+    }
+}
