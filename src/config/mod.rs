@@ -1,0 +1,255 @@
+//! Configuration: `.env` (optional), then real environment variables, then CLI
+//! flags, each overriding the one before. Every key of the Go paycue is
+//! accepted with the same meaning. Values are validated once, at start; an
+//! error names the key and says how to fix it, so a seller at 2 a.m. is never
+//! left guessing.
+//!
+//! This file holds the keys (`RawConfig`), the validated `Config` and the
+//! rules that span keys (an API key is required off loopback); the per-key
+//! parsers live in `scalars` (numbers, booleans, durations) and `endpoints`
+//! (addresses, URLs, the webhook secret, watch ids, cards). What must stay
+//! true: every rejection is a `ConfigError` naming the key and the fix, and
+//! `Config`'s `Debug` never prints a secret.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::money::Money;
+
+mod endpoints;
+mod scalars;
+
+pub use endpoints::{card_last4, redact_url, redis_url};
+pub use scalars::parse_duration;
+
+use endpoints::{host_key, parse_cards, parse_secret, parse_watch_ids, webhook_url_key};
+use scalars::{app_id_key, backoff_key, bool_key, duration_key, log_format_key, number_key};
+
+/// Raw values as given (strings); `Config::from_raw` validates them.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RawConfig {
+    #[arg(long, env = "APP_ID", global = true, hide_env_values = true)]
+    pub app_id: Option<String>,
+    #[arg(long, env = "APP_HASH", global = true, hide_env_values = true)]
+    pub app_hash: Option<String>,
+    #[arg(long, env = "TG_PHONE", global = true, hide_env_values = true)]
+    pub tg_phone: Option<String>,
+    #[arg(long, env = "SESSION_DIR", global = true)]
+    pub session_dir: Option<String>,
+    #[arg(long, env = "REDIS_ADDR", global = true, hide_env_values = true)]
+    pub redis_addr: Option<String>,
+    #[arg(long, env = "WORKERS", global = true)]
+    pub workers: Option<String>,
+    #[arg(long, env = "WEBHOOK_URL", global = true)]
+    pub webhook_url: Option<String>,
+    #[arg(long, env = "WATCH_ID", global = true)]
+    pub watch_id: Option<String>,
+    #[arg(long, env = "PORT", global = true)]
+    pub port: Option<String>,
+    #[arg(long, env = "HOST", global = true)]
+    pub host: Option<String>,
+    #[arg(long, env = "DEBUG", global = true)]
+    pub debug: Option<String>,
+    #[arg(long, env = "LIMIT", global = true)]
+    pub limit: Option<String>,
+    #[arg(long, env = "API_KEY", global = true, hide_env_values = true)]
+    pub api_key: Option<String>,
+    #[arg(long, env = "WEBHOOK_SECRET", global = true, hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+    #[arg(long, env = "WEBHOOK_RETRIES", global = true)]
+    pub webhook_retries: Option<String>,
+    #[arg(long, env = "WEBHOOK_BACKOFF", global = true)]
+    pub webhook_backoff: Option<String>,
+    #[arg(long, env = "WEBHOOK_TIMEOUT", global = true)]
+    pub webhook_timeout: Option<String>,
+    #[arg(long, env = "TX_TTL", global = true)]
+    pub tx_ttl: Option<String>,
+    #[arg(long, env = "AMOUNT_HOLD", global = true)]
+    pub amount_hold: Option<String>,
+    #[arg(long, env = "CARDS", global = true)]
+    pub cards: Option<String>,
+    #[arg(long, env = "CURRENCY", global = true)]
+    pub currency: Option<String>,
+    #[arg(long, env = "LOG_FORMAT", global = true)]
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Validated configuration.
+#[derive(Clone)]
+pub struct Config {
+    pub app_id: Option<i32>,
+    pub app_hash: Option<String>,
+    pub tg_phone: Option<String>,
+    pub session_dir: String,
+    pub redis_url: String,
+    pub workers: usize,
+    pub webhook_url: Option<reqwest::Url>,
+    pub watch_ids: Vec<i64>,
+    pub host: IpAddr,
+    pub port: u16,
+    pub debug: bool,
+    pub limit: u32,
+    pub api_key: Option<String>,
+    /// Decoded HMAC key of `WEBHOOK_SECRET`.
+    pub webhook_secret: Option<Vec<u8>>,
+    pub webhook_retries: u32,
+    pub webhook_backoff: Vec<Duration>,
+    pub webhook_timeout: Duration,
+    pub tx_ttl: Duration,
+    pub amount_hold: Duration,
+    /// Cards as configured; empty means one implicit card.
+    pub cards: Vec<String>,
+    pub currency: String,
+    pub log_format: LogFormat,
+}
+
+/// Secrets are never printed, not even in debug output.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("redis_url", &redact_url(&self.redis_url))
+            .field(
+                "webhook_url",
+                &self.webhook_url.as_ref().map(|u| redact_url(u.as_str())),
+            )
+            .field("cards", &self.cards)
+            .field("currency", &self.currency)
+            .field("limit", &self.limit)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
+            .field(
+                "webhook_secret",
+                &self.webhook_secret.as_ref().map(|_| "<set>"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// A bad configuration value: which key, what was wrong, how to fix it.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{key}: {problem}. Fix: {fix}")]
+pub struct ConfigError {
+    pub key: &'static str,
+    pub problem: String,
+    pub fix: String,
+}
+
+fn bad(key: &'static str, problem: impl Into<String>, fix: impl Into<String>) -> ConfigError {
+    ConfigError {
+        key,
+        problem: problem.into(),
+        fix: fix.into(),
+    }
+}
+
+/// Currencies the parsers report (all with two decimal places).
+pub const KNOWN_CURRENCIES: [&str; 5] = ["UZS", "KZT", "USD", "RUB", "EUR"];
+
+/// The Go paycue's default bot: @HUMOcardbot.
+pub const DEFAULT_WATCH_ID: i64 = 856_254_490;
+
+/// Reads `.env` from the working directory if there is one. Real environment
+/// variables win over it (dotenvy never overrides them).
+pub fn load_dotenv() -> Result<(), ConfigError> {
+    match dotenvy::dotenv() {
+        Ok(_) => Ok(()),
+        Err(e) if e.not_found() => Ok(()),
+        Err(e) => Err(bad(
+            ".env",
+            format!("cannot be read ({e})"),
+            "write it as KEY=value lines, or remove it",
+        )),
+    }
+}
+
+impl Config {
+    pub fn from_raw(raw: &RawConfig) -> Result<Config, ConfigError> {
+        let get = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let host = host_key(get(&raw.host))?;
+        let api_key = get(&raw.api_key);
+        if let Some(key) = &api_key
+            && key.len() < 16
+        {
+            return Err(bad(
+                "API_KEY",
+                "is shorter than 16 characters",
+                "use a long random value, e.g. `openssl rand -hex 24`",
+            ));
+        }
+        if !host.is_loopback() && api_key.is_none() {
+            return Err(bad(
+                "API_KEY",
+                format!("is not set but HOST={host} accepts connections from other machines"),
+                "set API_KEY to a long random value, or bind HOST=127.0.0.1",
+            ));
+        }
+        let webhook_url = webhook_url_key(get(&raw.webhook_url))?;
+        let webhook_secret = get(&raw.webhook_secret)
+            .map(|s| parse_secret(&s))
+            .transpose()?;
+        let webhook_backoff = backoff_key(get(&raw.webhook_backoff))?;
+        let cards = parse_cards(get(&raw.cards).as_deref().unwrap_or(""))?;
+        let currency = get(&raw.currency)
+            .unwrap_or_else(|| "UZS".into())
+            .to_ascii_uppercase();
+        if !KNOWN_CURRENCIES.contains(&currency.as_str()) {
+            return Err(bad(
+                "CURRENCY",
+                format!("'{currency}' is not a currency the bank parsers report"),
+                "use UZS, KZT, USD, RUB or EUR",
+            ));
+        }
+        let tx_ttl = duration_key("TX_TTL", get(&raw.tx_ttl), Duration::from_secs(30 * 60))?;
+        let amount_hold = duration_key(
+            "AMOUNT_HOLD",
+            get(&raw.amount_hold),
+            Duration::from_secs(30 * 60),
+        )?;
+        Ok(Config {
+            app_id: app_id_key(get(&raw.app_id))?,
+            app_hash: get(&raw.app_hash),
+            tg_phone: get(&raw.tg_phone),
+            session_dir: get(&raw.session_dir).unwrap_or_else(|| "sessions".into()),
+            redis_url: redis_url(&get(&raw.redis_addr).unwrap_or_else(|| "127.0.0.1:6379".into()))?,
+            workers: number_key("WORKERS", get(&raw.workers), 4, 1, 256)? as usize,
+            webhook_url,
+            watch_ids: parse_watch_ids(get(&raw.watch_id).as_deref())?,
+            host,
+            port: number_key("PORT", get(&raw.port), 10800, 0, 65535)? as u16,
+            debug: bool_key("DEBUG", get(&raw.debug))?,
+            limit: number_key("LIMIT", get(&raw.limit), 100, 1, 100_000)? as u32,
+            api_key,
+            webhook_secret,
+            webhook_retries: number_key("WEBHOOK_RETRIES", get(&raw.webhook_retries), 3, 0, 100)?
+                as u32,
+            webhook_backoff,
+            webhook_timeout: duration_key(
+                "WEBHOOK_TIMEOUT",
+                get(&raw.webhook_timeout),
+                Duration::from_secs(10),
+            )?,
+            tx_ttl,
+            amount_hold,
+            cards,
+            currency,
+            log_format: log_format_key(get(&raw.log_format))?,
+        })
+    }
+
+    /// Largest amount that may be asked for, so that price + LIMIT still fits.
+    pub fn max_amount(&self) -> Money {
+        Money::from_major(crate::money::MAX_MAJOR - 1 - i64::from(self.limit))
+    }
+}
