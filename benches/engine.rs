@@ -120,12 +120,12 @@ async fn create_cost_vs_held(rounds: usize) {
     };
     let store = RedisStore::open(&redis.url(), settings);
     let price = Money::from_major(20_000);
-    let slots = paycue::allocation::candidates(price, &[], 1000).expect("candidates");
-    let new = |slots: &Vec<paycue::store::Slot>| NewTransaction {
+    let new = || NewTransaction {
         id: uuid::Uuid::new_v4().to_string(),
         requested_amount: price,
         currency: "UZS".into(),
-        candidates: slots.clone(),
+        cards: Vec::new(),
+        limit: 1000,
         created_at: now_ms(),
         expires_at: now_ms() + 1_800_000,
         metadata: None,
@@ -137,13 +137,13 @@ async fn create_cost_vs_held(rounds: usize) {
     let mut held = 0usize;
     for level in [0usize, 100, 500, 900] {
         while held < level {
-            store.create(new(&slots)).await.expect("create");
+            store.create(new()).await.expect("create");
             held += 1;
         }
         let mut samples = Vec::with_capacity(rounds);
         for _ in 0..rounds {
             let started = Instant::now();
-            let outcome = store.create(new(&slots)).await.expect("create");
+            let outcome = store.create(new()).await.expect("create");
             samples.push(started.elapsed());
             let CreateOutcome::Created(tx) = outcome else {
                 panic!("not created: {outcome:?}")

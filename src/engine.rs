@@ -116,16 +116,17 @@ impl Engine {
 
     pub async fn create(&self, req: CreateRequest) -> Result<CreateOutcome, CreateError> {
         let max = self.config.max_amount();
-        let candidates = (req.amount <= max)
-            .then(|| allocation::candidates(req.amount, &self.config.cards, self.config.limit))
-            .flatten()
-            .ok_or(CreateError::TooLarge(max))?;
+        // max_amount leaves room for price + LIMIT, so no candidate overflows.
+        if req.amount > max {
+            return Err(CreateError::TooLarge(max));
+        }
         let now = now_millis();
         let new = NewTransaction {
             id: uuid::Uuid::new_v4().to_string(),
             requested_amount: req.amount,
             currency: self.config.currency.clone(),
-            candidates,
+            cards: self.config.cards.clone(),
+            limit: self.config.limit,
             created_at: now,
             expires_at: now + self.config.tx_ttl.as_millis() as i64,
             metadata: req.metadata,

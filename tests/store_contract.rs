@@ -7,7 +7,6 @@ mod support;
 
 use std::sync::{Arc, LazyLock};
 
-use paycue::allocation::candidates;
 use paycue::model::{Action, CreditOutcome, TxStatus};
 use paycue::money::Money;
 use paycue::store::{
@@ -80,7 +79,8 @@ fn new_tx(price: i64, cards: &[String], at: i64) -> NewTransaction {
         id: uuid::Uuid::new_v4().to_string(),
         requested_amount: Money::from_major(price),
         currency: "UZS".into(),
-        candidates: candidates(Money::from_major(price), cards, 3).unwrap(),
+        cards: cards.to_vec(),
+        limit: 3,
         created_at: at,
         expires_at: at + TTL,
         metadata: Some(serde_json::json!({"order": price})),
@@ -428,7 +428,7 @@ async fn two_store_handles_never_issue_the_same_amount(b: Backend) {
         let s = ctx.stores[i % 2].clone();
         tasks.spawn(async move {
             let mut new = new_tx(50_000, &[], *T0);
-            new.candidates = candidates(Money::from_major(50_000), &[], 100).unwrap();
+            new.limit = 100;
             match s.create(new).await.unwrap() {
                 CreateOutcome::Created(tx) => tx.amount,
                 other => panic!("{other:?}"),
@@ -480,4 +480,78 @@ async fn two_sweepers_cancel_each_transaction_once(b: Backend) {
         assert_eq!(events.len(), 1, "one cancel event for {id}");
         assert_eq!(events[0].action, Action::Cancel);
     }
+}
+
+/// Differential test of allocation: a long pseudo-random run of creates and
+/// cancels (overlapping price windows, fractional prices, two cards, grace
+/// windows running out) gives exactly the same (card, amount) on Redis,
+/// which searches its index by bisection, as on the memory store, which
+/// tries `allocation::candidates` one by one (the order the brief gives).
+#[tokio::test]
+async fn redis_allocation_matches_the_reference_order() {
+    let Some(ctx) = open(Backend::Redis, "differential", 1) else {
+        return;
+    };
+    let redis = ctx.stores[0].clone();
+    let memory = MemoryStore::new(StoreSettings {
+        grace_ms: GRACE,
+        ..StoreSettings::default()
+    });
+    let two = cards(&["8600123412347466", "9860****4428"]);
+    let prices = [10_000, 10_050, 10_100, 10_200, 10_250, 15_099];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |n: u64| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        (seed >> 33) % n
+    };
+    let (mut now, mut live, mut created, mut full) = (*T0, Vec::<String>::new(), 0, 0);
+    for step in 0..600 {
+        now += next(GRACE as u64 / 8) as i64;
+        if next(3) == 0 && !live.is_empty() {
+            let id = live.swap_remove(next(live.len() as u64) as usize);
+            let a = redis
+                .cancel(&id, &format!("evt_r{step}"), now)
+                .await
+                .unwrap();
+            let b = memory
+                .cancel(&id, &format!("evt_m{step}"), now)
+                .await
+                .unwrap();
+            assert_eq!(
+                matches!(a, CancelOutcome::Cancelled(_)),
+                matches!(b, CancelOutcome::Cancelled(_))
+            );
+            continue;
+        }
+        let price = prices[next(prices.len() as u64) as usize];
+        let card_list = if next(2) == 0 {
+            two.clone()
+        } else {
+            Vec::new()
+        };
+        let new = NewTransaction {
+            id: uuid::Uuid::new_v4().to_string(),
+            requested_amount: Money::from_minor(price),
+            currency: "UZS".into(),
+            cards: card_list,
+            limit: 4,
+            created_at: now,
+            expires_at: now + TTL,
+            metadata: None,
+            idempotency: None,
+        };
+        let a = redis.create(new.clone()).await.unwrap();
+        let b = memory.create(new).await.unwrap();
+        match (&a, &b) {
+            (CreateOutcome::Created(x), CreateOutcome::Created(y)) => {
+                assert_eq!((&x.card, x.amount), (&y.card, y.amount), "step {step}");
+                live.push(x.id.clone());
+                created += 1;
+            }
+            (CreateOutcome::NoFreeAmount, CreateOutcome::NoFreeAmount) => full += 1,
+            _ => panic!("step {step}: redis {a:?} vs memory {b:?}"),
+        }
+    }
+    // The run must have exercised both outcomes.
+    assert!(created > 100 && full > 10, "created {created}, full {full}");
 }

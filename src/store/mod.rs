@@ -67,8 +67,12 @@ pub struct NewTransaction {
     pub id: String,
     pub requested_amount: Money,
     pub currency: String,
-    /// Slots in the order to try them (see `allocation`); the first free wins.
-    pub candidates: Vec<Slot>,
+    /// The seller's cards as configured (empty: one implicit card) and the
+    /// largest offset: the store takes the smallest free offset +1..=+limit,
+    /// every card at an offset before the offset grows (see `allocation`,
+    /// which spells the order out).
+    pub cards: Vec<String>,
+    pub limit: u32,
     pub created_at: Millis,
     pub expires_at: Millis,
     pub metadata: Option<serde_json::Value>,

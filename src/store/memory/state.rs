@@ -152,8 +152,9 @@ impl State {
                 ))),
             };
         }
-        let Some(slot) = new
-            .candidates
+        let candidates = crate::allocation::candidates(new.requested_amount, &new.cards, new.limit)
+            .unwrap_or_default();
+        let Some(slot) = candidates
             .iter()
             .find(|s| self.slot_free(&s.card, s.amount.minor(), now))
         else {

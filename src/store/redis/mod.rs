@@ -13,7 +13,10 @@
 //!
 //! Keys (all under `paycue:`): `tx:<id>` (hash) with `tx:<id>:events` (list
 //! of event ids); `hold:<card>|<minor amount>` -> `<tx id>|<release ms, or
-//! empty while pending>` (expiring by itself at the release); `deadlines`
+//! empty while pending>` (expiring by itself at the release);
+//! `grid:<card>|<minor remainder>` (zset of the amounts taken on a card, by
+//! whole units: the allocation index) with `hold_release` (zset of ended
+//! holds by release time, to clean the index); `deadlines`
 //! (zset of pending transactions by deadline); `txs:all`,
 //! `txs:<status>` and `credits:<late|unmatched>` (zsets by the `seq` counter,
 //! for listings); `credit:<id>`, `event:<id>` (hashes) and

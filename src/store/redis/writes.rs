@@ -1,46 +1,33 @@
 //! Mutations of transactions: create (allocation of a unique amount), cancel,
-//! the expiry sweep, and applying a bank message. Each is one Lua script call
-//! (one per page of candidates for create), so what it changes is atomic.
+//! the expiry sweep, and applying a bank message. Each is one Lua script call,
+//! so what it changes is atomic.
 
 use redis::Value;
 
 use super::codec;
 use super::{APPLY, CANCEL, CREATE, EXPIRE, MARK_SEEN, RedisStore, tag, tx_of};
+use crate::allocation::IMPLICIT_CARD;
 use crate::model::{CreditOutcome, CreditRecord, Millis, Transaction, TxStatus};
+use crate::money::{Money, SCALE};
 use crate::store::{
     ApplyOutcome, CancelOutcome, CreateOutcome, EARLY_TOLERANCE_MS, IncomingCredit, NewTransaction,
     StoreError,
 };
-
-/// Candidate slots sent to the first create script call; each further call
-/// takes four times as many, up to `MAX_PAGE` (Lua's unpack() stack limit is
-/// about 8000).
-const FIRST_PAGE: usize = 32;
-const MAX_PAGE: usize = 2048;
-
-/// `slots` cut into pages of 32, 128, 512, 2048, 2048, ...
-fn pages<T>(slots: &[T]) -> impl Iterator<Item = &[T]> {
-    let mut rest = slots;
-    let mut size = FIRST_PAGE;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let (page, tail) = rest.split_at(size.min(rest.len()));
-        rest = tail;
-        size = (size * 4).min(MAX_PAGE);
-        Some(page)
-    })
-}
 
 pub(super) async fn create(
     store: &RedisStore,
     new: NewTransaction,
 ) -> Result<CreateOutcome, StoreError> {
     let (ikey, ifp) = new.idempotency.clone().unwrap_or_default();
-    let header = [
+    let price = new.requested_amount.minor();
+    let cards: Vec<String> = if new.cards.is_empty() {
+        vec![IMPLICIT_CARD.to_string()]
+    } else {
+        new.cards.clone()
+    };
+    let mut args = vec![
         new.id.clone(),
-        new.requested_amount.minor().to_string(),
+        price.to_string(),
         new.currency.clone(),
         new.created_at.to_string(),
         new.expires_at.to_string(),
@@ -51,48 +38,45 @@ pub(super) async fn create(
         ikey,
         ifp,
         store.settings.idempotency_ms.to_string(),
+        (price / SCALE).to_string(),
+        (price % SCALE).to_string(),
+        new.limit.to_string(),
     ];
-    // Candidates go in growing pages, smallest first: the usual case (a
-    // free slot among the first few dozen) is one small script call
-    // whatever LIMIT is, and a crowded price costs a few calls, not one per
-    // held amount. Each page is atomic on its own, which is all uniqueness
-    // needs.
-    for (page_no, page) in pages(&new.candidates).enumerate() {
-        let mut args = header.to_vec();
-        args.extend(page.iter().map(|s| codec::hold_field(&s.card, s.amount)));
-        let mut reply = codec::array(store.run(&CREATE, &args).await?)?.into_iter();
-        match tag(&mut reply)?.as_str() {
-            "nofree" => continue,
-            "created" => {
-                let slot = tag(&mut reply)?
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|i| page.get(i))
-                    .ok_or_else(|| StoreError::Corrupt("bad slot index".into()))?;
-                tracing::trace!(page = page_no, "amount reserved");
-                return Ok(CreateOutcome::Created(Transaction {
-                    id: new.id,
-                    status: TxStatus::Pending,
-                    amount: slot.amount,
-                    requested_amount: new.requested_amount,
-                    card: (!slot.card.is_empty()).then(|| slot.card.clone()),
-                    currency: new.currency,
-                    created_at: new.created_at,
-                    expires_at: new.expires_at,
-                    ended_at: None,
-                    cancel_reason: None,
-                    metadata: new.metadata,
-                    paid_by: None,
-                    late_credits: Vec::new(),
-                    last_event: None,
-                }));
-            }
-            "replayed" => return Ok(CreateOutcome::Replayed(tx_of(reply.next())?)),
-            "conflict" => return Ok(CreateOutcome::IdempotencyConflict),
-            other => return Err(StoreError::Corrupt(format!("create replied {other}"))),
+    args.extend(cards.iter().cloned());
+    let mut reply = codec::array(store.run(&CREATE, &args).await?)?.into_iter();
+    match tag(&mut reply)?.as_str() {
+        "created" => {
+            let card = tag(&mut reply)?
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| cards.get(i));
+            let offset = tag(&mut reply)?.parse::<i64>().ok();
+            let amount = offset.and_then(|k| price.checked_add(k.checked_mul(SCALE)?));
+            let (Some(card), Some(amount)) = (card, amount) else {
+                return Err(StoreError::Corrupt("create replied a bad slot".into()));
+            };
+            Ok(CreateOutcome::Created(Transaction {
+                id: new.id,
+                status: TxStatus::Pending,
+                amount: Money::from_minor(amount),
+                requested_amount: new.requested_amount,
+                card: (!card.is_empty()).then(|| card.clone()),
+                currency: new.currency,
+                created_at: new.created_at,
+                expires_at: new.expires_at,
+                ended_at: None,
+                cancel_reason: None,
+                metadata: new.metadata,
+                paid_by: None,
+                late_credits: Vec::new(),
+                last_event: None,
+            }))
         }
+        "replayed" => Ok(CreateOutcome::Replayed(tx_of(reply.next())?)),
+        "conflict" => Ok(CreateOutcome::IdempotencyConflict),
+        "nofree" => Ok(CreateOutcome::NoFreeAmount),
+        other => Err(StoreError::Corrupt(format!("create replied {other}"))),
     }
-    Ok(CreateOutcome::NoFreeAmount)
 }
 
 pub(super) async fn cancel(
@@ -212,18 +196,5 @@ fn credit_record(
         message_id: c.message_id,
         date: c.date,
         received_at: c.received_at,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn pages_grow_and_cover_every_slot_in_order() {
-        let slots: Vec<usize> = (0..5000).collect();
-        let sizes: Vec<usize> = super::pages(&slots).map(<[usize]>::len).collect();
-        assert_eq!(sizes, vec![32, 128, 512, 2048, 2048, 232]);
-        let joined: Vec<usize> = super::pages(&slots).flatten().copied().collect();
-        assert_eq!(joined, slots);
-        assert_eq!(super::pages::<usize>(&[]).count(), 0);
     }
 }

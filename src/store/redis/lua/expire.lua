@@ -1,6 +1,6 @@
 -- Cancels pending transactions whose deadline has passed (at most one per
--- given event id). Safe with several processes sweeping at once: each
--- transaction ends once.
+-- given event id), and tidies the allocation index. Safe with several
+-- processes sweeping at once: each transaction ends once.
 -- ARGV: now, grace, event ids...
 local now, grace = tonumber(ARGV[1]), tonumber(ARGV[2])
 local n = #ARGV - 2
@@ -17,4 +17,5 @@ if n > 0 then
     end
   end
 end
+clean_released(now, 500)
 return out

@@ -53,6 +53,29 @@ local function end_tx(id, status, reason, now, grace)
   local hk = P .. 'hold:' .. field
   redis.call('SET', hk, id .. '|' .. ms(release))
   redis.call('PEXPIREAT', hk, ms(release))
+  -- The allocation index forgets the amount once the grace is over.
+  redis.call('ZADD', P .. 'hold_release', ms(release), field)
+end
+
+-- The allocation index of one card and one minor-unit remainder (0..99):
+-- a sorted set of the amounts taken (pending or in their grace window),
+-- scored by their whole units. Amounts of a price all share its remainder.
+local function grid_key(card, frac)
+  return P .. 'grid:' .. card .. '|' .. frac
+end
+
+-- Removes from the allocation index the amounts whose grace is over (at
+-- most `max` of them: the rest on the next call). Until removed, an amount
+-- only looks taken, which is safe: it is never issued twice.
+local function clean_released(now, max)
+  local due = redis.call('ZRANGEBYSCORE', P .. 'hold_release', '-inf', ms(now), 'LIMIT', 0, max)
+  for _, field in ipairs(due) do
+    if not holder(field, now) then
+      local card, amount = string.match(field, '^(.*)|(%d+)$')
+      redis.call('ZREM', grid_key(card, ms(tonumber(amount) % 100)), amount)
+    end
+    redis.call('ZREM', P .. 'hold_release', field)
+  end
 end
 
 local function tx_fields(id)
