@@ -40,6 +40,23 @@ impl Hit {
             .unwrap_or_default()
             .to_string()
     }
+
+    /// Whether the Standard Webhooks signature holds for `body` under the
+    /// test secret (pass a changed body to check that tampering is caught).
+    pub fn signed_over(&self, body: &str) -> bool {
+        use base64::Engine as _;
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(SECRET_B64)
+            .expect("test secret is base64");
+        let ts: i64 = self.header("webhook-timestamp").parse().unwrap_or(0);
+        paycue::webhook::verify(
+            &key,
+            &self.header("webhook-id"),
+            ts,
+            body,
+            &self.header("webhook-signature"),
+        )
+    }
 }
 
 /// A shop endpoint that records every request and answers with the next
