@@ -169,9 +169,7 @@ impl Engine {
             return Ok(IngestOutcome::Untrusted);
         }
         let note = parsers::parse(Some(msg.sender_id), None, &msg.text);
-        // Kind's Debug name, lowercased, is its serde name (`credit`, ...).
-        self.metrics
-            .message(&format!("{:?}", note.kind).to_ascii_lowercase());
+        self.metrics.message(note.kind.as_str());
         let (Kind::Credit, Some(amount)) = (note.kind, note.amount) else {
             let fresh = self.store.mark_seen(msg.chat(), msg.message_id).await?;
             tracing::debug!(message_id = msg.message_id, kind = ?note.kind, "not a credit");

@@ -101,6 +101,20 @@ pub enum Kind {
     Unknown,
 }
 
+impl Kind {
+    /// The serde name (`credit`, `debit`, ...), for metrics labels and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Credit => "credit",
+            Kind::Debit => "debit",
+            Kind::Reversal => "reversal",
+            Kind::Declined => "declined",
+            Kind::Info => "info",
+            Kind::Unknown => "unknown",
+        }
+    }
+}
+
 /// What one message says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {
@@ -156,4 +170,24 @@ pub fn parse(sender_id: Option<i64>, hint: Option<Bank>, text: &str) -> Notifica
         return Notification::unknown(bank);
     }
     note
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Kind;
+
+    #[test]
+    fn kind_names_are_the_serde_names() {
+        for kind in [
+            Kind::Credit,
+            Kind::Debit,
+            Kind::Reversal,
+            Kind::Declined,
+            Kind::Info,
+            Kind::Unknown,
+        ] {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+        }
+    }
 }
