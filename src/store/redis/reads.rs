@@ -82,8 +82,9 @@ pub(super) async fn list_credits(
 }
 
 pub(super) async fn held_counts(store: &RedisStore) -> Result<Vec<(String, u64)>, StoreError> {
-    // A scan over the hold keys: only for metrics, and bounded by the
-    // number of amounts held (pending or in their grace window).
+    // Only for metrics. SCAN walks the whole keyspace (MATCH filters after
+    // the walk), so a scrape costs in proportion to everything paycue keeps;
+    // it never blocks Redis for long, as each step is one small batch.
     let now = crate::model::now_millis();
     let prefix = format!("{P}hold:");
     let mut conn = store.conn().await?;
