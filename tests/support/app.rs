@@ -2,6 +2,7 @@
 //! in-process integration tests against either store.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,6 +28,8 @@ pub enum Backend {
 pub struct Hit {
     pub headers: HeaderMap,
     pub body: String,
+    /// The status the receiver answered with.
+    pub code: u16,
 }
 
 impl Hit {
@@ -60,11 +63,21 @@ impl Hit {
 }
 
 /// A shop endpoint that records every request and answers with the next
-/// scripted status (200 once the script is used up).
+/// scripted status (200 once the script is used up), or 500 while `down`,
+/// after `delay`. It counts how many requests it holds at once.
 pub struct Receiver {
     pub url: String,
     rx: mpsc::UnboundedReceiver<Hit>,
     script: Arc<Mutex<VecDeque<u16>>>,
+    behaviour: Arc<Behaviour>,
+}
+
+#[derive(Default)]
+struct Behaviour {
+    down: AtomicBool,
+    delay_ms: AtomicU64,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
 }
 
 impl Receiver {
@@ -72,16 +85,29 @@ impl Receiver {
         let (tx, rx) = mpsc::unbounded_channel();
         let script: Arc<Mutex<VecDeque<u16>>> = Arc::default();
         let s = script.clone();
+        let behaviour: Arc<Behaviour> = Arc::default();
+        let b = behaviour.clone();
         let app = axum::Router::new().route(
             "/hook",
             axum::routing::post(move |headers: HeaderMap, body: Bytes| {
-                let (tx, s) = (tx.clone(), s.clone());
+                let (tx, s, b) = (tx.clone(), s.clone(), b.clone());
                 async move {
-                    let _ = tx.send(Hit {
+                    let now = b.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                    b.max_in_flight.fetch_max(now, Ordering::SeqCst);
+                    let code = if b.down.load(Ordering::SeqCst) {
+                        500
+                    } else {
+                        s.lock().unwrap().pop_front().unwrap_or(200)
+                    };
+                    let hit = Hit {
                         headers,
                         body: String::from_utf8_lossy(&body).into_owned(),
-                    });
-                    let code = s.lock().unwrap().pop_front().unwrap_or(200);
+                        code,
+                    };
+                    let delay = b.delay_ms.load(Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                    b.in_flight.fetch_sub(1, Ordering::SeqCst);
+                    let _ = tx.send(hit);
                     StatusCode::from_u16(code).unwrap()
                 }
             }),
@@ -89,7 +115,34 @@ impl Receiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Receiver { url, rx, script }
+        Receiver {
+            url,
+            rx,
+            script,
+            behaviour,
+        }
+    }
+
+    /// While down, every request is answered 500.
+    pub fn set_down(&self, down: bool) {
+        self.behaviour.down.store(down, Ordering::SeqCst);
+    }
+
+    /// Each answer waits this long (the request is recorded when it ends).
+    pub fn set_delay(&self, delay: Duration) {
+        self.behaviour
+            .delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// The most requests held at once so far.
+    pub fn max_in_flight(&self) -> usize {
+        self.behaviour.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Requests being answered right now.
+    pub fn in_flight(&self) -> usize {
+        self.behaviour.in_flight.load(Ordering::SeqCst)
     }
 
     /// The next answers, e.g. `[500, 500]` then 200s.

@@ -162,6 +162,14 @@ impl Store for MemoryStore {
             AttemptResult::RetryAt(at) => (DeliveryState::Pending, Some(at)),
             AttemptResult::Failed => (DeliveryState::Failed, None),
         };
+        // A redeliver asked for during the attempt: once more, after it.
+        let again = st.leases.remove(event_id).is_some_and(|(_, again)| again);
+        if let (true, Some(event)) = (again, st.events.get_mut(event_id))
+            && event.state != DeliveryState::Pending
+        {
+            event.state = DeliveryState::Pending;
+            event.next_attempt_at = Some(crate::model::now_millis());
+        }
         Ok(())
     }
 
@@ -178,6 +186,14 @@ impl Store for MemoryStore {
         else {
             return Ok(None);
         };
+        // One delivery at a time: during an attempt, remember the request
+        // (finish_attempt queues it after the attempt; repeats coalesce).
+        if let Some((until, again)) = st.leases.get_mut(&last)
+            && *until > now
+        {
+            *again = true;
+            return Ok(Some(last));
+        }
         if let Some(event) = st.events.get_mut(&last) {
             event.state = DeliveryState::Pending;
             event.next_attempt_at = Some(now);

@@ -26,6 +26,9 @@ pub(super) struct State {
     pub(super) credit_order: Vec<String>,
     pub(super) events: HashMap<String, Event>,
     pub(super) event_order: Vec<String>,
+    /// Events claimed and not finished yet: lease end, and whether a
+    /// redeliver was asked for meanwhile (one delivery at a time).
+    pub(super) leases: HashMap<String, (Millis, bool)>,
 }
 
 impl State {
@@ -307,6 +310,8 @@ impl State {
         };
         event.next_attempt_at = Some(now + lease_ms);
         let event = event.clone();
+        let asked = self.leases.get(&id).is_some_and(|(_, again)| *again);
+        self.leases.insert(id.clone(), (now + lease_ms, asked));
         let transaction = self
             .txs
             .get(&event.transaction_id)

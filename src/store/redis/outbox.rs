@@ -53,6 +53,7 @@ pub(super) async fn finish_attempt(
         json,
         result.to_string(),
         at.to_string(),
+        crate::model::now_millis().to_string(),
     ];
     store.run(&FINISH, &args).await.map(|_| ())
 }
