@@ -39,7 +39,9 @@ async fn outage_with_many_waiting_events_never_jams_the_outbox(b: Backend) {
     tokio::time::sleep(Duration::from_millis(1300)).await;
     for (i, tx) in txs.iter().enumerate() {
         let amount = tx["amount"].as_i64().unwrap();
-        let outcome = app.humo_credit(i as i64 + 1, amount, "1111", now_ms()).await;
+        let outcome = app
+            .humo_credit(i as i64 + 1, amount, "1111", now_ms())
+            .await;
         assert!(
             matches!(outcome, IngestOutcome::Applied(ApplyOutcome::Late { .. })),
             "{outcome:?}"
@@ -112,7 +114,11 @@ async fn redeliver_during_an_attempt_waits_for_it_and_coalesces(b: Backend) {
             .await;
         assert_eq!(code, 202, "{body}");
     }
-    assert_eq!(app.receiver.in_flight(), 1, "the calls came during the attempt");
+    assert_eq!(
+        app.receiver.in_flight(),
+        1,
+        "the calls came during the attempt"
+    );
     let first = app.receiver.next().await;
     let second = app.receiver.next().await;
     assert_eq!(first.header("webhook-id"), second.header("webhook-id"));

@@ -13,13 +13,20 @@ use crate::store::StoreError;
 pub struct ApiError {
     pub status: StatusCode,
     pub detail: String,
+    /// Seconds, sent as `Retry-After` (with 503s: the store is refusing).
+    pub retry_after: Option<u32>,
 }
+
+/// What a 503 asks clients to wait: Redis refusals (a failover, memory
+/// freed, a script killed) and reconnects take seconds, not minutes.
+pub const RETRY_AFTER_SECS: u32 = 5;
 
 impl ApiError {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> ApiError {
         ApiError {
             status,
             detail: detail.into(),
+            retry_after: None,
         }
     }
 
@@ -31,19 +38,27 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = Json(json!({"status": false, "data": {"detail": self.detail}}));
-        (self.status, body).into_response()
+        let mut resp = (self.status, body).into_response();
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        resp
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
-            StoreError::Unavailable(_) => {
-                tracing::warn!(error = %e, "store unavailable");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "storage (Redis) is unavailable; try again shortly",
-                )
+            StoreError::Unavailable(why) => {
+                tracing::warn!(error = %why, "store unavailable");
+                ApiError {
+                    retry_after: Some(RETRY_AFTER_SECS),
+                    ..ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        format!("storage unavailable: {why}; try again in {RETRY_AFTER_SECS} s"),
+                    )
+                }
             }
             StoreError::Corrupt(_) => {
                 tracing::error!(error = %e, "store data is corrupt");

@@ -23,7 +23,9 @@ pub use redis::RedisStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The backend cannot be reached; the API answers 503 and work resumes later.
+    /// The backend cannot be reached or refuses work (out of memory,
+    /// read-only, busy, loading...): the text says which. The API answers
+    /// 503 with Retry-After and work resumes by itself later.
     #[error("store unavailable: {0}")]
     Unavailable(String),
     /// Data in the store is not what paycue wrote (a bug or a foreign writer).
@@ -226,5 +228,7 @@ pub trait Store: Send + Sync + 'static {
     /// How many (card, amount) slots are held right now, per card key.
     async fn held_counts(&self) -> Result<Vec<(String, u64)>, StoreError>;
 
+    /// Whether the store takes writes now (`/health`): Redis answering but
+    /// refusing writes is `Unavailable`.
     async fn ping(&self) -> Result<(), StoreError>;
 }

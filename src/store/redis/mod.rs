@@ -40,8 +40,10 @@ use crate::model::{
     Attempt, CreditOutcome, CreditRecord, Delivery, Event, Millis, Transaction, TxStatus,
 };
 use codec::Fields;
+use errors::map_err;
 
 mod codec;
+mod errors;
 mod outbox;
 mod reads;
 mod writes;
@@ -142,18 +144,6 @@ impl RedisStore {
 
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(e.to_string())
-}
-
-/// Our scripts signal broken data with a `PAYCUE_CORRUPT` error reply and a
-/// script bug shows as a script error; everything else (refused, dropped,
-/// timed out, loading) means Redis is not reachable right now.
-fn map_err(e: redis::RedisError) -> StoreError {
-    let text = e.to_string();
-    if e.code() == Some("PAYCUE_CORRUPT") || text.contains("user_script") {
-        StoreError::Corrupt(text)
-    } else {
-        StoreError::Unavailable(text)
-    }
 }
 
 fn tag(items: &mut std::vec::IntoIter<Value>) -> Result<String, StoreError> {

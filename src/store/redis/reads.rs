@@ -125,8 +125,17 @@ pub(super) async fn held_counts(store: &RedisStore) -> Result<Vec<(String, u64)>
     }
 }
 
+/// A write, not a PING: Redis answers PING while it refuses every write
+/// (out of memory, read-only replica, failed save), and paycue is of no use
+/// then. The key expires by itself.
 pub(super) async fn ping(store: &RedisStore) -> Result<(), StoreError> {
-    store.query(&redis::cmd("PING")).await.map(|_| ())
+    let probe = redis::cmd("SET")
+        .arg(format!("{P}health"))
+        .arg(crate::model::now_millis())
+        .arg("PX")
+        .arg(60_000)
+        .to_owned();
+    store.query(&probe).await.map(|_| ())
 }
 
 /// Members of a sorted set, highest score (newest) first.
