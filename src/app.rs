@@ -7,13 +7,22 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::config::Config;
 use crate::engine::Engine;
+use crate::http::server;
 use crate::webhook::worker;
+
+/// How long shutdown waits for API connections: a request in flight ends
+/// within HTTP_REQUEST_TIMEOUT (answered or 408), plus a second to send it.
+pub fn shutdown_grace(config: &Config) -> std::time::Duration {
+    config.http_request_timeout + std::time::Duration::from_secs(1)
+}
 
 /// Serves the API on `listener` and runs the webhook workers and the expiry
 /// sweep until `shutdown` resolves. On shutdown the server stops accepting,
-/// in-flight requests finish, and workers finish the attempt they are on (an
-/// event whose attempt is cut short is retried after its lease, never lost).
+/// in-flight requests finish (connections still open after `shutdown_grace`
+/// are dropped), and workers finish the attempt they are on (an event whose
+/// attempt is cut short is retried after its lease, never lost).
 pub async fn serve(
     listener: TcpListener,
     engine: Arc<Engine>,
@@ -22,11 +31,18 @@ pub async fn serve(
     let (stop_tx, stop_rx) = watch::channel(false);
     let workers = tokio::spawn(worker::run_pool(engine.clone(), stop_rx.clone()));
     let expiry = tokio::spawn(engine.clone().run_expiry(stop_rx.clone()));
-    let mut stop_http = stop_rx.clone();
-    let server =
-        axum::serve(listener, crate::http::router(engine)).with_graceful_shutdown(async move {
-            let _ = stop_http.wait_for(|s| *s).await;
-        });
+    let config = &engine.config;
+    let limits = server::Limits {
+        max_connections: server::connection_cap(config.http_max_connections, config.workers),
+        header_timeout: config.http_header_timeout,
+        grace: shutdown_grace(config),
+    };
+    let server = server::serve(
+        listener,
+        crate::http::router(engine.clone()),
+        limits,
+        stop_rx.clone(),
+    );
     let trigger = tokio::spawn(async move {
         shutdown.await;
         let _ = stop_tx.send(true);

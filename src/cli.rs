@@ -236,7 +236,9 @@ async fn run(args: RunArgs, config: Config) -> ExitCode {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), &mut source).await;
     }
     source.abort();
-    match tokio::time::timeout(std::time::Duration::from_secs(15), server).await {
+    // serve() bounds itself; this is the backstop should it not.
+    let backstop = crate::app::shutdown_grace(&config) + std::time::Duration::from_secs(5);
+    match tokio::time::timeout(backstop, server).await {
         Ok(Ok(Ok(()))) => {}
         Ok(Ok(Err(e))) => tracing::error!(error = %e, "HTTP server error"),
         _ => tracing::warn!("shutdown took too long; exiting"),

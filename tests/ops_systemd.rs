@@ -113,3 +113,15 @@ fn systemd_analyze_verify_accepts_the_unit() {
         "systemd-analyze verify warned:\n{stderr}"
     );
 }
+
+/// LimitNOFILE leaves room for the default connection cap plus what paycue
+/// needs itself (so the cap is not lowered at start on a default install).
+#[test]
+fn file_limit_fits_the_default_connection_cap() {
+    let limit: u64 = one("LimitNOFILE").parse().expect("a number");
+    let config = paycue::config::Config::from_raw(&Default::default()).unwrap();
+    let needed = config.http_max_connections as u64
+        + paycue::http::server::RESERVED_FDS
+        + 2 * config.workers as u64;
+    assert!(limit >= needed, "LimitNOFILE={limit} < {needed}");
+}

@@ -72,6 +72,12 @@ pub struct RawConfig {
     pub currency: Option<String>,
     #[arg(long, env = "LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
+    #[arg(long, env = "HTTP_MAX_CONNECTIONS", global = true)]
+    pub http_max_connections: Option<String>,
+    #[arg(long, env = "HTTP_HEADER_TIMEOUT", global = true)]
+    pub http_header_timeout: Option<String>,
+    #[arg(long, env = "HTTP_REQUEST_TIMEOUT", global = true)]
+    pub http_request_timeout: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +113,13 @@ pub struct Config {
     pub cards: Vec<String>,
     pub currency: String,
     pub log_format: LogFormat,
+    /// Open API connections at most (lowered at start to fit the file limit).
+    pub http_max_connections: usize,
+    /// A client has this long to send a request's headers (also how long an
+    /// idle keep-alive connection stays open).
+    pub http_header_timeout: Duration,
+    /// A request (body included) is answered within this, or 408.
+    pub http_request_timeout: Duration,
 }
 
 /// Secrets are never printed, not even in debug output.
@@ -245,6 +258,23 @@ impl Config {
             cards,
             currency,
             log_format: log_format_key(get(&raw.log_format))?,
+            http_max_connections: number_key(
+                "HTTP_MAX_CONNECTIONS",
+                get(&raw.http_max_connections),
+                512,
+                1,
+                65_536,
+            )? as usize,
+            http_header_timeout: duration_key(
+                "HTTP_HEADER_TIMEOUT",
+                get(&raw.http_header_timeout),
+                Duration::from_secs(10),
+            )?,
+            http_request_timeout: duration_key(
+                "HTTP_REQUEST_TIMEOUT",
+                get(&raw.http_request_timeout),
+                Duration::from_secs(15),
+            )?,
         })
     }
 

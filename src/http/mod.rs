@@ -24,6 +24,8 @@ use crate::model::CreditOutcome;
 pub mod auth;
 pub mod error;
 pub mod openapi;
+pub mod server;
+pub mod timeout;
 mod transactions;
 mod views;
 
@@ -36,7 +38,13 @@ use views::credit_view;
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY: usize = 16 * 1024;
 
+/// The API. Every route here has the whole-request time limit
+/// (`timeout::request_timeout`); a route that must stay open longer (a live
+/// status stream) is merged into the returned router after that layer, e.g.
+/// `http::router(engine).merge(pay::router(engine))`, and is then bounded
+/// only by the connection-level limits of `server`.
 pub fn router(engine: Arc<Engine>) -> Router {
+    let request_limit = engine.config.http_request_timeout;
     let api = Router::new()
         .route("/create/transaction/", post(create_compat))
         .route("/create/transaction", post(create_compat))
@@ -63,6 +71,10 @@ pub fn router(engine: Arc<Engine>) -> Router {
             )
         })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn_with_state(
+            request_limit,
+            timeout::request_timeout,
+        ))
         .with_state(engine)
 }
 
@@ -131,7 +143,12 @@ async fn health(State(engine): State<Arc<Engine>>) -> Response {
 /// Prometheus scrape. Behind the API key like the rest of the API: it shows
 /// business volume and card digits (see the README's Metrics section).
 async fn metrics(State(engine): State<Arc<Engine>>) -> Response {
-    let held = engine.store.held_counts().await.ok();
+    // "Up" means paycue can write (as /health): a Redis that answers reads
+    // but refuses writes is down for paycue's purposes.
+    let held = match engine.store.ping().await {
+        Ok(()) => engine.store.held_counts().await.ok(),
+        Err(_) => None,
+    };
     let config = &engine.config;
     engine
         .metrics

@@ -25,6 +25,12 @@ pub fn free_port() -> u16 {
 impl Paycue {
     /// `paycue run --source stdin --store redis` with `env` on top of a minimal environment.
     pub fn start(redis_url: &str, env: &[(&str, &str)]) -> Paycue {
+        Paycue::start_limited(redis_url, env, None)
+    }
+
+    /// As `start`, with the soft and hard file limit (RLIMIT_NOFILE) set to
+    /// `nofile`, as `LimitNOFILE=` does under systemd.
+    pub fn start_limited(redis_url: &str, env: &[(&str, &str)], nofile: Option<u64>) -> Paycue {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_paycue"));
@@ -40,6 +46,22 @@ impl Paycue {
             .stderr(Stdio::inherit());
         for (k, v) in env {
             cmd.env(k, v);
+        }
+        if let Some(n) = nofile {
+            use std::os::unix::process::CommandExt;
+            let lim = libc::rlimit {
+                rlim_cur: n as libc::rlim_t,
+                rlim_max: n as libc::rlim_t,
+            };
+            // SAFETY: only setrlimit (async-signal-safe) runs in the child.
+            unsafe {
+                cmd.pre_exec(move || {
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
         }
         let mut child = cmd.spawn().expect("spawn paycue");
         let stdin = child.stdin.take();
@@ -70,6 +92,14 @@ impl Paycue {
         let stdin = self.stdin.as_mut().expect("stdin open");
         writeln!(stdin, "{line}").unwrap();
         stdin.flush().unwrap();
+    }
+
+    /// Sends SIGTERM (what systemd sends to stop the service).
+    pub fn sigterm(&self) {
+        // SAFETY: kill(2) with our own child's pid.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+        }
     }
 
     pub fn kill9(&mut self) {
