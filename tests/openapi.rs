@@ -325,3 +325,48 @@ async fn real_answers_and_webhooks_match_the_document() {
     }
     c.app.stop().await;
 }
+
+/// Every enum query parameter of the document: a value outside the enum,
+/// the empty value included, is refused with 400 (as the document says),
+/// and every listed value is accepted.
+#[tokio::test]
+async fn enum_query_values_agree_with_the_document() {
+    let Some(app) = support::app::spawn(support::app::Backend::Memory, "openapi_enums", |c| {
+        c.api_key = Some(KEY.into());
+    })
+    .await
+    else {
+        return;
+    };
+    let doc = doc();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(params) = item["get"]["parameters"].as_array() else {
+            continue;
+        };
+        for p in params.iter().map(|p| resolve(&doc, p)) {
+            let Some(values) = p["schema"]["enum"].as_array() else {
+                continue;
+            };
+            let name = p["name"].as_str().unwrap();
+            let ask = |v: String| {
+                let url = format!("{}{path}?{name}={v}", app.base);
+                let req = key(app.http.get(url));
+                async move { req.send().await.unwrap().status().as_u16() }
+            };
+            for v in values {
+                assert_eq!(
+                    ask(v.as_str().unwrap().to_string()).await,
+                    200,
+                    "{path} {name}={v}"
+                );
+            }
+            for bad in ["", "nonsense"] {
+                assert_eq!(ask(bad.to_string()).await, 400, "{path}?{name}={bad:?}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "found {checked} enum query parameters");
+    app.stop().await;
+}

@@ -145,3 +145,46 @@ async fn foreign_data_is_still_corrupt() {
     assert_eq!(code, 500, "{body}");
     app.stop().await;
 }
+
+/// Issue 8.5: Redis paused mid-create. The 503 cannot know whether the
+/// order was written; it says so and tells the shop to retry with the same
+/// Idempotency-Key, and that retry returns the one transaction.
+#[tokio::test]
+async fn paused_redis_mid_create_says_retry_with_the_same_key() {
+    let Some(app) = spawn(Backend::Redis, "paused_create", |_| {}).await else {
+        return;
+    };
+    app.create(1000).await;
+    let redis = app.redis.as_ref().unwrap();
+    let send = || {
+        app.http
+            .post(format!("{}/transactions", app.base))
+            .header("idempotency-key", "order-77")
+            .json(&json!({"amount": 7000}))
+            .send()
+    };
+    redis.signal(libc::SIGSTOP);
+    let (code, retry, detail) = health_like(send().await.unwrap()).await;
+    redis.signal(libc::SIGCONT);
+    assert_eq!(code, 503, "{detail}");
+    assert!(retry.is_some(), "Retry-After");
+    assert!(
+        detail.contains("may have been created") && detail.contains("same Idempotency-Key"),
+        "{detail}"
+    );
+    let again = send().await.unwrap();
+    assert!(
+        [200, 201].contains(&again.status().as_u16()),
+        "{}",
+        again.status()
+    );
+    let (_, list) = app.get("/transactions?status=pending").await;
+    let amounts: Vec<_> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["requested_amount"] == 7000)
+        .collect();
+    assert_eq!(amounts.len(), 1, "one order, not two: {list}");
+    app.stop().await;
+}

@@ -7,6 +7,7 @@ Python 3.8+, standard library only.
 import json
 import os
 import sys
+import time
 import urllib.error
 import urllib.request
 from decimal import Decimal
@@ -18,25 +19,31 @@ API_KEY = os.environ.get("API_KEY", "")
 def create_transaction(price: Decimal, order_id: str) -> dict:
     # The amount goes out as a JSON number made from the Decimal's digits.
     body = ('{"amount": %s, "metadata": {"order_id": %s}}' % (price, json.dumps(order_id))).encode()
-    request = urllib.request.Request(
-        f"{URL}/transactions",
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "X-API-Key": API_KEY,
-            # Retrying with the same key can never create a second transaction.
-            "Idempotency-Key": f"order-{order_id}",
-        },
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.load(response, parse_float=Decimal)["data"]
-    except urllib.error.HTTPError as e:  # paycue explains every error
-        detail = json.load(e, parse_float=Decimal)["data"]["detail"]
-        sys.exit(f"paycue answered {e.code}: {detail}")
-    except urllib.error.URLError as e:
-        sys.exit(f"cannot reach paycue at {URL}: {e.reason}")
+    # Always the same key for one order: a retry after a 503, a 408 or a lost
+    # connection returns the transaction if paycue had created it, and never
+    # creates a second one.
+    headers = {
+        "Content-Type": "application/json",
+        "X-API-Key": API_KEY,
+        "Idempotency-Key": f"order-{order_id}",
+    }
+    for attempt in range(1, 4):
+        request = urllib.request.Request(f"{URL}/transactions", data=body, method="POST", headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=20) as response:
+                return json.load(response, parse_float=Decimal)["data"]
+        except urllib.error.HTTPError as e:  # paycue explains every error
+            detail = json.load(e, parse_float=Decimal)["data"]["detail"]
+            if e.code not in (408, 503) or attempt == 3:
+                sys.exit(f"paycue answered {e.code}: {detail}")
+            wait = int(e.headers.get("Retry-After", "5"))
+            print(f"paycue answered {e.code} ({detail}); retrying in {wait} s", file=sys.stderr)
+            time.sleep(wait)
+        except (urllib.error.URLError, TimeoutError) as e:
+            if attempt == 3:
+                sys.exit(f"cannot reach paycue at {URL}: {getattr(e, 'reason', e)}")
+            time.sleep(5)
+    sys.exit("unreachable")
 
 
 def grouped(amount) -> str:

@@ -107,13 +107,15 @@ async fn credits(
 ) -> Result<Response, ApiError> {
     let Query(q) = q?;
     let outcomes: &[CreditOutcome] = match q.outcome.as_deref() {
-        None | Some("") => &[CreditOutcome::Unmatched, CreditOutcome::Late],
+        // Both when left out; an empty value is refused like any value the
+        // API description does not list.
+        None => &[CreditOutcome::Unmatched, CreditOutcome::Late],
         Some("unmatched") => &[CreditOutcome::Unmatched],
         Some("late") => &[CreditOutcome::Late],
         Some(_) => {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "outcome must be unmatched or late",
+                "outcome must be unmatched or late (or left out for both)",
             ));
         }
     };

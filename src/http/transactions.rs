@@ -125,8 +125,22 @@ async fn create_with(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("amount is too large (the maximum is {max})"),
         )),
-        Err(CreateError::Store(e)) => Err(e.into()),
+        Err(CreateError::Store(e)) => Err(unsure_create(e)),
     }
+}
+
+/// A store failure during a create cannot tell whether the transaction was
+/// written (Redis may have run the script and the answer been lost): the
+/// shop is told so, and how to find out safely.
+fn unsure_create(e: crate::store::StoreError) -> ApiError {
+    let mut err = ApiError::from(e);
+    if err.status == StatusCode::SERVICE_UNAVAILABLE {
+        err.detail = format!(
+            "{}. The transaction may have been created: retry with the same Idempotency-Key to get it (a retry without one may reserve a second amount)",
+            err.detail
+        );
+    }
+    err
 }
 
 fn check_id(id: &str) -> Result<(), ApiError> {
@@ -170,11 +184,13 @@ pub(super) async fn list(
 ) -> Result<Response, ApiError> {
     let Query(q) = q?;
     let status = match q.status.as_deref() {
-        None | Some("") | Some("all") => None,
+        // Leave `status` out (or say `all`) for every status; an empty value
+        // is refused like any value the API description does not list.
+        None | Some("all") => None,
         Some(s) => Some(TxStatus::parse(s).ok_or_else(|| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "status must be pending, confirmed or cancelled",
+                "status must be pending, confirmed, cancelled or all (or left out)",
             )
         })?),
     };

@@ -95,6 +95,16 @@ impl RedisServer {
         let _ = std::fs::remove_file(&self.socket);
     }
 
+    /// Sends `signal` (e.g. libc::SIGSTOP to pause it, SIGCONT to resume).
+    pub fn signal(&self, signal: i32) {
+        if let Some(c) = &self.child {
+            // SAFETY: kill(2) on our own child's pid.
+            unsafe {
+                libc::kill(c.id() as libc::pid_t, signal);
+            }
+        }
+    }
+
     /// Starts it again on the same socket.
     pub fn restart(&mut self) {
         self.stop();
