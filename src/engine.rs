@@ -250,9 +250,15 @@ impl Engine {
         }
     }
 
-    /// Opens the expiry gate: the first catch-up after start has finished.
+    /// Opens the expiry gate: every message source has caught up and is live.
     pub fn mark_caught_up(&self) {
         self.caught_up.send_replace(true);
+    }
+
+    /// Closes the expiry gate: a source is behind (reconnecting, catching up,
+    /// waiting out a flood limit), so a payment may be on its way.
+    pub fn mark_behind(&self) {
+        self.caught_up.send_replace(false);
     }
 
     pub fn is_caught_up(&self) -> bool {
@@ -281,28 +287,53 @@ impl Engine {
         Ok(all)
     }
 
-    /// Sweeps about every second until shutdown, but only once the first
-    /// catch-up has finished: a payment made while paycue was down must confirm
-    /// its order, not lose a race with the sweep.
+    /// Sweeps about every second until shutdown, but never while a message
+    /// source is behind, here or in another process sharing the store: a
+    /// payment made while paycue was down or reconnecting must confirm its
+    /// order, not lose a race with the sweep. While behind, this process holds
+    /// the sweep in the store too (refreshed every tick, lapsing after
+    /// [`EXPIRY_HOLD_TTL`] if this process dies).
     pub async fn run_expiry(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let mut gate = self.caught_up.subscribe();
-        tokio::select! {
-            _ = gate.wait_for(|open| *open) => {}
-            _ = shutdown.wait_for(|stop| *stop) => return,
-        }
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut holding = false;
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
+                Ok(()) = gate.changed() => {}
                 _ = shutdown.wait_for(|stop| *stop) => return,
             }
-            if let Err(e) = self.expire_once(now_millis()).await {
+            if let Err(e) = self.sweep_step(&mut holding).await {
                 tracing::warn!(error = %e, "expiry sweep failed; retrying");
             }
         }
     }
+
+    async fn sweep_step(&self, holding: &mut bool) -> Result<(), StoreError> {
+        if !self.is_caught_up() {
+            self.store
+                .hold_expiry(EXPIRY_HOLD_TTL.as_millis() as i64)
+                .await?;
+            *holding = true;
+            return Ok(());
+        }
+        if *holding {
+            self.store.release_expiry().await?;
+            *holding = false;
+        }
+        if self.store.expiry_held().await? {
+            // Another process's source is behind.
+            return Ok(());
+        }
+        self.expire_once(now_millis()).await.map(|_| ())
+    }
 }
+
+/// How long the store keeps a process's hold on the expiry sweep after its
+/// last refresh: longer than a restart by systemd, short enough that a
+/// process gone for good does not stop expiry for long.
+pub const EXPIRY_HOLD_TTL: Duration = Duration::from_secs(60);
 
 /// Event ids look like Standard Webhooks message ids.
 pub fn new_event_id() -> String {

@@ -227,4 +227,16 @@ pub trait Store: Send + Sync + 'static {
     async fn held_counts(&self) -> Result<Vec<(String, u64)>, StoreError>;
 
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Holds the expiry sweep of every process sharing this store for `ttl_ms`
+    /// from now: a message source is behind (reconnecting, catching up,
+    /// waiting out a flood limit), so a payment may be on its way. The holder
+    /// refreshes it while behind; if it dies, the hold lapses by itself.
+    async fn hold_expiry(&self, ttl_ms: i64) -> Result<(), StoreError>;
+
+    /// Ends a hold early (the source is live again).
+    async fn release_expiry(&self) -> Result<(), StoreError>;
+
+    /// True while some process holds the expiry sweep.
+    async fn expiry_held(&self) -> Result<bool, StoreError>;
 }

@@ -99,12 +99,11 @@ async fn login(config: &Config, dir: &Path, app_id: i32, app_hash: &str) -> Resu
                     return result;
                 }
             }
-            Err(SessionError::Open { reason, .. }) => {
-                eprintln!("The session file cannot be read ({reason}); starting a new one.");
-            }
+            // A file problem (disk full, "database is locked" by another
+            // program) is not a dead login: keep the file, say what failed.
             Err(e) => return Err(e.into()),
         }
-        // Never logged in, revoked, or unreadable: start from a fresh auth key.
+        // Never logged in, or revoked: start from a fresh auth key.
         session::remove(dir).map_err(|source| SessionError::Io {
             path: session_file(dir),
             source,

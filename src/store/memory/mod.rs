@@ -23,6 +23,8 @@ mod state;
 pub struct MemoryStore {
     settings: StoreSettings,
     state: Mutex<State>,
+    /// Until when the expiry sweep is held (a source is behind).
+    expiry_hold: Mutex<Option<std::time::Instant>>,
 }
 
 impl MemoryStore {
@@ -30,7 +32,14 @@ impl MemoryStore {
         MemoryStore {
             settings,
             state: Mutex::new(State::default()),
+            expiry_hold: Mutex::new(None),
         }
+    }
+
+    fn hold(&self) -> Result<std::sync::MutexGuard<'_, Option<std::time::Instant>>, StoreError> {
+        self.expiry_hold
+            .lock()
+            .map_err(|_| StoreError::Corrupt("memory store mutex poisoned".into()))
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, StoreError> {
@@ -210,5 +219,23 @@ impl Store for MemoryStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    async fn hold_expiry(&self, ttl_ms: i64) -> Result<(), StoreError> {
+        let until = std::time::Instant::now()
+            + std::time::Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(1));
+        *self.hold()? = Some(until);
+        Ok(())
+    }
+
+    async fn release_expiry(&self) -> Result<(), StoreError> {
+        *self.hold()? = None;
+        Ok(())
+    }
+
+    async fn expiry_held(&self) -> Result<bool, StoreError> {
+        Ok(self
+            .hold()?
+            .is_some_and(|until| until > std::time::Instant::now()))
     }
 }

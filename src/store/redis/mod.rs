@@ -260,4 +260,24 @@ impl Store for RedisStore {
     async fn ping(&self) -> Result<(), StoreError> {
         reads::ping(self).await
     }
+
+    async fn hold_expiry(&self, ttl_ms: i64) -> Result<(), StoreError> {
+        let cmd = redis::cmd("SET")
+            .arg(format!("{P}expiry_hold"))
+            .arg(1)
+            .arg("PX")
+            .arg(ttl_ms.max(1))
+            .to_owned();
+        self.query(&cmd).await.map(|_| ())
+    }
+
+    async fn release_expiry(&self) -> Result<(), StoreError> {
+        let cmd = redis::cmd("DEL").arg(format!("{P}expiry_hold")).to_owned();
+        self.query(&cmd).await.map(|_| ())
+    }
+
+    async fn expiry_held(&self) -> Result<bool, StoreError> {
+        let cmd = redis::cmd("EXISTS").arg(format!("{P}expiry_hold")).to_owned();
+        Ok(matches!(self.query(&cmd).await?, Value::Int(n) if n > 0))
+    }
 }
