@@ -126,3 +126,45 @@ pub async fn keep_watched_channels(
     }
     Ok(dropped)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(channel_id: i64) -> tl::enums::Update {
+        tl::types::UpdateNewChannelMessage {
+            message: tl::types::MessageEmpty {
+                id: 1,
+                peer_id: Some(tl::types::PeerChannel { channel_id }.into()),
+            }
+            .into(),
+            pts: 2,
+            pts_count: 1,
+        }
+        .into()
+    }
+
+    #[test]
+    fn live_updates_of_unwatched_channels_never_reach_grammers() {
+        // -1000000001234 is channel 1234 in WATCH_ID's (Bot API) form.
+        let filter = ChannelFilter::new(&[856_254_490, -1_000_000_001_234]);
+        let batch = tl::types::Updates {
+            updates: vec![post(1234), post(999), post(1000)],
+            users: vec![],
+            chats: vec![],
+            date: 0,
+            seq: 0,
+        };
+        let Some(UpdatesLike::Updates(tl::enums::Updates::Updates(kept))) =
+            filter.updates(UpdatesLike::Updates(batch.into()))
+        else {
+            panic!("the batch itself is kept");
+        };
+        assert_eq!(kept.updates, vec![post(1234)]);
+        let alone = tl::types::UpdateShort {
+            update: post(999),
+            date: 0,
+        };
+        assert!(filter.updates(UpdatesLike::Updates(alone.into())).is_none());
+    }
+}

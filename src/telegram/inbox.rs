@@ -392,3 +392,7 @@ async fn watchdog(
         let _ = alarms.try_send(Err((Instant::now(), alarm)));
     }
 }
+
+#[cfg(test)]
+#[path = "inbox_tests.rs"]
+mod tests;
