@@ -26,6 +26,7 @@ support::both!(
     events_of_one_transaction_go_out_in_order,
     two_store_handles_never_issue_the_same_amount,
     two_sweepers_cancel_each_transaction_once,
+    an_expiry_hold_is_seen_by_every_handle_and_lapses,
 );
 
 /// The tests' clock starts at the real time: Redis forgets an ended hold by
@@ -443,6 +444,24 @@ async fn two_store_handles_never_issue_the_same_amount(b: Backend) {
     assert_eq!(amounts, (50_001..=50_060).collect::<Vec<_>>());
     let held = ctx.stores[0].held_counts().await.unwrap();
     assert_eq!(held, vec![(String::new(), 60)]);
+}
+
+/// A source that is behind holds the sweep of every process on the store;
+/// the hold ends when released, or by itself if the holder dies.
+async fn an_expiry_hold_is_seen_by_every_handle_and_lapses(b: Backend) {
+    let Some(ctx) = open(b, "expiry_hold", 2) else {
+        return;
+    };
+    let (holder, other) = (&ctx.stores[0], &ctx.stores[1]);
+    assert!(!other.expiry_held().await.unwrap());
+    holder.hold_expiry(60_000).await.unwrap();
+    assert!(other.expiry_held().await.unwrap());
+    holder.release_expiry().await.unwrap();
+    assert!(!other.expiry_held().await.unwrap());
+    holder.hold_expiry(200).await.unwrap();
+    assert!(other.expiry_held().await.unwrap());
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert!(!other.expiry_held().await.unwrap(), "a dead holder's hold lapses");
 }
 
 async fn two_sweepers_cancel_each_transaction_once(b: Backend) {
