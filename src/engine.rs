@@ -101,6 +101,9 @@ pub struct Engine {
     pub outbox: Notify,
     pub metrics: Metrics,
     caught_up: watch::Sender<bool>,
+    /// The logged-in account's scope of per-chat state (`Store::chat_scope`);
+    /// empty for sources without an account (stdin).
+    scope: std::sync::RwLock<String>,
 }
 
 impl Engine {
@@ -111,6 +114,7 @@ impl Engine {
             outbox: Notify::new(),
             metrics: Metrics::default(),
             caught_up: watch::channel(false).0,
+            scope: std::sync::RwLock::new(String::new()),
         })
     }
 
@@ -171,7 +175,10 @@ impl Engine {
         let note = parsers::parse(Some(msg.sender_id), None, &msg.text);
         self.metrics.message(note.kind.as_str());
         let (Kind::Credit, Some(amount)) = (note.kind, note.amount) else {
-            let fresh = self.store.mark_seen(msg.chat(), msg.message_id).await?;
+            let fresh = self
+                .store
+                .mark_seen(&self.scope(), msg.chat(), msg.message_id)
+                .await?;
             tracing::debug!(message_id = msg.message_id, kind = ?note.kind, "not a credit");
             return Ok(if fresh {
                 IngestOutcome::NotCredit(note.kind)
@@ -192,6 +199,7 @@ impl Engine {
             expected_currency: self.config.currency.clone(),
             sender_id: msg.sender_id,
             chat_id: msg.chat(),
+            scope: self.scope(),
             message_id: msg.message_id,
             date: msg.date,
             received_at: now_millis(),
@@ -248,6 +256,22 @@ impl Engine {
                 tracing::warn!(credit_id = %credit.id, amount = %credit.amount, card = credit.card_last4.as_deref().unwrap_or("none"), reason = credit.reason.as_deref().unwrap_or("unknown"), "credit matches no transaction");
             }
         }
+    }
+
+    /// Per-chat state from now on belongs to this account scope.
+    pub fn set_scope(&self, scope: String) {
+        if let Ok(mut s) = self.scope.write() {
+            *s = scope;
+        }
+    }
+
+    pub fn scope(&self) -> String {
+        self.scope.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// The last message id applied in `chat` under the current scope.
+    pub async fn last_applied(&self, chat: i64) -> Result<Option<i64>, StoreError> {
+        self.store.last_message_id(&self.scope(), chat).await
     }
 
     /// Opens the expiry gate: every message source has caught up and is live.

@@ -114,6 +114,7 @@ fn credit(msg: i64, major: i64, store_cards: &[&str], date: i64, now: i64) -> In
         expected_currency: "UZS".into(),
         sender_id: 856_254_490,
         chat_id: 856_254_490,
+        scope: String::new(),
         message_id: msg,
         date,
         received_at: now,
@@ -205,15 +206,15 @@ async fn same_message_is_applied_once(b: Backend) {
             .unwrap();
         assert_eq!(replay, ApplyOutcome::Duplicate);
     }
-    assert!(s.mark_seen(856_254_490, 43).await.unwrap());
-    assert!(!s.mark_seen(856_254_490, 43).await.unwrap());
+    assert!(s.mark_seen("", 856_254_490, 43).await.unwrap());
+    assert!(!s.mark_seen("", 856_254_490, 43).await.unwrap());
     assert!(
-        !s.mark_seen(856_254_490, 42).await.unwrap(),
+        !s.mark_seen("", 856_254_490, 42).await.unwrap(),
         "seen as a credit"
     );
-    assert!(s.mark_seen(856_254_490, 7).await.unwrap());
-    assert_eq!(s.last_message_id(856_254_490).await.unwrap(), Some(43));
-    assert_eq!(s.last_message_id(1).await.unwrap(), None);
+    assert!(s.mark_seen("", 856_254_490, 7).await.unwrap());
+    assert_eq!(s.last_message_id("", 856_254_490).await.unwrap(), Some(43));
+    assert_eq!(s.last_message_id("", 1).await.unwrap(), None);
     assert!(
         s.list_credits(CreditOutcome::Late, 10)
             .await

@@ -100,7 +100,7 @@ async fn transient_errors_back_off_exponentially_and_catch_up_each_time() {
     };
     assert_eq!(pauses(&fake.calls()), secs(&[1, 2, 4, 8, 8, 300, 1]));
     assert_eq!(
-        engine.store.last_message_id(HUMO).await.unwrap(),
+        engine.store.last_message_id("", HUMO).await.unwrap(),
         Some(5),
         "the catch-up found the missed message"
     );
@@ -156,7 +156,7 @@ async fn an_unreadable_chat_is_skipped_and_the_others_catch_up() {
     let (end, _) = run(engine.clone(), fake, &[HUMO, UZCARD]).await;
     assert_eq!(end, End::Shutdown);
     assert!(engine.is_caught_up());
-    assert_eq!(engine.store.last_message_id(UZCARD).await.unwrap(), Some(3));
+    assert_eq!(engine.store.last_message_id("", UZCARD).await.unwrap(), Some(3));
     assert_eq!(
         start.elapsed(),
         Duration::ZERO,
@@ -264,13 +264,13 @@ async fn a_failing_chat_is_retried_while_the_others_go_live() {
     };
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(
-        engine.store.last_message_id(HUMO).await.unwrap(),
+        engine.store.last_message_id("", HUMO).await.unwrap(),
         Some(5),
         "the live message of the readable chat was applied at once"
     );
     assert!(!engine.is_caught_up(), "the gate waits for the failing chat");
     tokio::time::sleep(Duration::from_secs(60)).await;
-    assert_eq!(engine.store.last_message_id(UZCARD).await.unwrap(), Some(40));
+    assert_eq!(engine.store.last_message_id("", UZCARD).await.unwrap(), Some(40));
     assert!(engine.is_caught_up());
     stop.send(true).unwrap();
     let (end, _) = task.await.unwrap();

@@ -25,6 +25,7 @@ support::both!(
     expiry_waits_while_telegram_is_behind_after_a_reconnect,
     a_sweeper_in_another_process_holds_off_while_the_source_is_behind,
     an_on_time_payment_read_after_the_cancel_is_reported_paid_in_time,
+    per_chat_state_belongs_to_the_logged_in_account,
 );
 
 /// Runs the watcher over `fake` until its live script is used up, then stops it.
@@ -134,9 +135,9 @@ async fn catch_up_reads_every_chat_oldest_first_then_applies_live_once(b: Backen
     );
     assert_eq!(app.receiver.next().await.json()["action"], "confirm");
     assert_eq!(app.receiver.next().await.json()["action"], "late");
-    assert_eq!(engine.store.last_message_id(HUMO).await.unwrap(), Some(13));
+    assert_eq!(engine.store.last_message_id("", HUMO).await.unwrap(), Some(13));
     assert_eq!(
-        engine.store.last_message_id(UZCARD).await.unwrap(),
+        engine.store.last_message_id("", UZCARD).await.unwrap(),
         Some(40)
     );
     app.receiver.assert_quiet(Duration::from_millis(300)).await;
@@ -238,7 +239,7 @@ async fn shutdown_is_not_blocked_by_a_hung_store(b: Backend) {
         .await
         .expect("the watcher stopped while the store hung");
     assert_eq!(end.unwrap(), End::Shutdown);
-    assert_eq!(app.engine.store.last_message_id(HUMO).await.unwrap(), None);
+    assert_eq!(app.engine.store.last_message_id("", HUMO).await.unwrap(), None);
     app.stop().await;
 }
 
@@ -339,5 +340,41 @@ async fn an_on_time_payment_read_after_the_cancel_is_reported_paid_in_time(b: Ba
     let late2 = app.receiver.next().await.json();
     assert_eq!(late2["action"], "late");
     assert_eq!(late2["paid_in_time"], false);
+    app.stop().await;
+}
+
+/// Issue 9 item 5: log in as A, apply messages; switch to B, whose message
+/// ids in the same bot chat start at 1: B's credits apply (were skipped as
+/// older than A's last id), and switching back to A keeps A's place.
+async fn per_chat_state_belongs_to_the_logged_in_account(b: Backend) {
+    let Some(app) = spawn(b, "tg_accounts", |_| {}).await else {
+        return;
+    };
+    let engine = app.engine.clone();
+    let (a, b_acct) = (1_111_i64, 2_222_i64);
+    engine.set_scope(engine.store.chat_scope(a).await.unwrap());
+    let t = now_ms();
+    engine.ingest(&bot_msg(HUMO, 500, t, "hello")).await.unwrap();
+    engine.ingest(&bot_msg(HUMO, 501, t, "hello")).await.unwrap();
+
+    engine.set_scope(engine.store.chat_scope(b_acct).await.unwrap());
+    let tx = tx_for(&engine, 70_000).await;
+    let credit = humo_text(70_001, "7466");
+    let fake = Fake::new(engine.clone()).history(
+        HUMO,
+        vec![bot_msg(HUMO, 1, t + 1, "hi"), bot_msg(HUMO, 2, t + 2, &credit)],
+    );
+    let (end, _) = run_to_end(engine.clone(), fake, &[HUMO]).await;
+    assert_eq!(end, End::Shutdown);
+    assert_eq!(
+        engine.store.get(&tx.id).await.unwrap().unwrap().status,
+        TxStatus::Confirmed
+    );
+    assert_eq!(engine.last_applied(HUMO).await.unwrap(), Some(2));
+
+    engine.set_scope(engine.store.chat_scope(a).await.unwrap());
+    assert_eq!(engine.last_applied(HUMO).await.unwrap(), Some(501));
+    let replay = engine.ingest(&bot_msg(HUMO, 501, t, "hello")).await.unwrap();
+    assert_eq!(replay.label(), "duplicate");
     app.stop().await;
 }

@@ -9,6 +9,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use grammers_client::session::Session;
+use grammers_client::session::types::{PeerId, PeerInfo};
+use grammers_session::storages::SqliteSession;
 use tokio::sync::watch;
 
 use super::commands::{locked_message, missing};
@@ -79,6 +82,10 @@ async fn prepare_and_watch(
             return Some(1);
         }
     };
+    if let Err(e) = adopt_account(&engine, &session).await {
+        tracing::error!("{e}; exiting so systemd retries");
+        return Some(1);
+    }
     let tuning = Tuning::for_config(config);
     let last_scan = LastScan::default();
     tracing::info!(chats = ?config.watch_ids, "watching Telegram");
@@ -120,6 +127,28 @@ async fn prepare_and_watch(
     };
     drop(lock);
     exit_status(&end)
+}
+
+/// Per-chat state (seen ids, last applied id) belongs to the logged-in
+/// account: message ids of a private chat are the account's own, so after a
+/// switch of account the new one's ids (starting low) must not be taken for
+/// old ones.
+async fn adopt_account(engine: &Engine, session: &SqliteSession) -> Result<(), String> {
+    let me = session
+        .peer(PeerId::self_user())
+        .await
+        .map_err(|e| format!("cannot read the session file: {e}"))?;
+    let Some(PeerInfo::User { id, .. }) = me else {
+        tracing::warn!("the session does not name its account; per-chat state is not scoped");
+        return Ok(());
+    };
+    let scope = engine
+        .store
+        .chat_scope(id)
+        .await
+        .map_err(|e| format!("cannot read the account scope: {e}"))?;
+    engine.set_scope(scope);
+    Ok(())
 }
 
 /// The exit status for how the watch ended, after logging what to do.

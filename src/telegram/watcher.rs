@@ -263,7 +263,7 @@ impl<I: Inbox> Run<'_, I> {
     async fn last_applied(&mut self, chat: i64) -> Result<Option<i64>, End> {
         let mut delay = self.tuning.backoff_initial;
         loop {
-            match until_shutdown(&self.shutdown, self.engine.store.last_message_id(chat)).await? {
+            match until_shutdown(&self.shutdown, self.engine.last_applied(chat)).await? {
                 Ok(last) => return Ok(last),
                 Err(e) => {
                     tracing::warn!(error = %e, chat, "cannot read the last applied message id; retrying");

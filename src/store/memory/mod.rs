@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::{
-    ApplyOutcome, AttemptResult, CancelOutcome, CreateOutcome, IncomingCredit, NewTransaction,
+    chat_key, ApplyOutcome, AttemptResult, CancelOutcome, CreateOutcome, IncomingCredit, NewTransaction,
     Store, StoreError, StoreSettings,
 };
 use crate::model::{
@@ -117,16 +117,35 @@ impl Store for MemoryStore {
         Ok(out)
     }
 
-    async fn mark_seen(&self, chat_id: i64, message_id: i64) -> Result<bool, StoreError> {
-        Ok(self.lock()?.see(chat_id, message_id))
+    async fn mark_seen(
+        &self,
+        scope: &str,
+        chat_id: i64,
+        message_id: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(self.lock()?.see(chat_key(scope, chat_id), message_id))
     }
 
     async fn apply_credit(&self, c: IncomingCredit) -> Result<ApplyOutcome, StoreError> {
         self.lock()?.apply_credit(c, self.settings.grace_ms)
     }
 
-    async fn last_message_id(&self, chat_id: i64) -> Result<Option<i64>, StoreError> {
-        Ok(self.lock()?.last_message.get(&chat_id).copied())
+    async fn last_message_id(&self, scope: &str, chat_id: i64) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .lock()?
+            .last_message
+            .get(&chat_key(scope, chat_id))
+            .copied())
+    }
+
+    async fn chat_scope(&self, account: i64) -> Result<String, StoreError> {
+        let mut st = self.lock()?;
+        let owner = *st.chat_owner.get_or_insert(account);
+        Ok(if owner == account {
+            String::new()
+        } else {
+            format!("{account}:")
+        })
     }
 
     async fn list_credits(
