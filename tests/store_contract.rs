@@ -462,7 +462,10 @@ async fn an_expiry_hold_is_seen_by_every_handle_and_lapses(b: Backend) {
     holder.hold_expiry(200).await.unwrap();
     assert!(other.expiry_held().await.unwrap());
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    assert!(!other.expiry_held().await.unwrap(), "a dead holder's hold lapses");
+    assert!(
+        !other.expiry_held().await.unwrap(),
+        "a dead holder's hold lapses"
+    );
 }
 
 async fn two_sweepers_cancel_each_transaction_once(b: Backend) {

@@ -156,7 +156,10 @@ async fn an_unreadable_chat_is_skipped_and_the_others_catch_up() {
     let (end, _) = run(engine.clone(), fake, &[HUMO, UZCARD]).await;
     assert_eq!(end, End::Shutdown);
     assert!(engine.is_caught_up());
-    assert_eq!(engine.store.last_message_id("", UZCARD).await.unwrap(), Some(3));
+    assert_eq!(
+        engine.store.last_message_id("", UZCARD).await.unwrap(),
+        Some(3)
+    );
     assert_eq!(
         start.elapsed(),
         Duration::ZERO,
@@ -210,8 +213,7 @@ async fn a_credit_sent_during_an_outage_is_applied_soon_after_recovery() {
     let outage = Duration::from_secs(45);
     let credit = credit_at(7, tx.created_at + 10_000, 20_001);
     // Sent when the outage starts: only a catch-up can find it.
-    let mut fake =
-        Fake::new(engine.clone()).live(vec![Step::Arrive(credit), Step::Outage(outage)]);
+    let mut fake = Fake::new(engine.clone()).live(vec![Step::Arrive(credit), Step::Outage(outage)]);
     let failed = fake.failed.clone();
     let (stop, shutdown) = signal::channel(false);
     let task = {
@@ -253,7 +255,8 @@ async fn a_failing_chat_is_retried_while_the_others_go_live() {
             Step::Live(bot_msg(HUMO, 5, now, "hello")),
             Step::Quiet(Duration::from_secs(120)),
         ]);
-    fake.chat_down_until.insert(UZCARD, start + Duration::from_secs(30));
+    fake.chat_down_until
+        .insert(UZCARD, start + Duration::from_secs(30));
     let (stop, shutdown) = signal::channel(false);
     let task = {
         let engine = engine.clone();
@@ -268,9 +271,15 @@ async fn a_failing_chat_is_retried_while_the_others_go_live() {
         Some(5),
         "the live message of the readable chat was applied at once"
     );
-    assert!(!engine.is_caught_up(), "the gate waits for the failing chat");
+    assert!(
+        !engine.is_caught_up(),
+        "the gate waits for the failing chat"
+    );
     tokio::time::sleep(Duration::from_secs(60)).await;
-    assert_eq!(engine.store.last_message_id("", UZCARD).await.unwrap(), Some(40));
+    assert_eq!(
+        engine.store.last_message_id("", UZCARD).await.unwrap(),
+        Some(40)
+    );
     assert!(engine.is_caught_up());
     stop.send(true).unwrap();
     let (end, _) = task.await.unwrap();

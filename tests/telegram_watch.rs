@@ -135,7 +135,10 @@ async fn catch_up_reads_every_chat_oldest_first_then_applies_live_once(b: Backen
     );
     assert_eq!(app.receiver.next().await.json()["action"], "confirm");
     assert_eq!(app.receiver.next().await.json()["action"], "late");
-    assert_eq!(engine.store.last_message_id("", HUMO).await.unwrap(), Some(13));
+    assert_eq!(
+        engine.store.last_message_id("", HUMO).await.unwrap(),
+        Some(13)
+    );
     assert_eq!(
         engine.store.last_message_id("", UZCARD).await.unwrap(),
         Some(40)
@@ -239,7 +242,10 @@ async fn shutdown_is_not_blocked_by_a_hung_store(b: Backend) {
         .await
         .expect("the watcher stopped while the store hung");
     assert_eq!(end.unwrap(), End::Shutdown);
-    assert_eq!(app.engine.store.last_message_id("", HUMO).await.unwrap(), None);
+    assert_eq!(
+        app.engine.store.last_message_id("", HUMO).await.unwrap(),
+        None
+    );
     app.stop().await;
 }
 
@@ -253,8 +259,7 @@ async fn wait_until(ms: i64) {
 /// gate again until the catch-up after it: the payment made in time, read
 /// after the deadline, confirms (was: `cancel`, then `late`).
 async fn expiry_waits_while_telegram_is_behind_after_a_reconnect(b: Backend) {
-    let Some(mut app) = spawn(b, "tg_expiry_behind", |c| c.tx_ttl = Some("2s".into())).await
-    else {
+    let Some(mut app) = spawn(b, "tg_expiry_behind", |c| c.tx_ttl = Some("2s".into())).await else {
         return;
     };
     let engine = app.engine.clone();
@@ -317,8 +322,7 @@ async fn a_sweeper_in_another_process_holds_off_while_the_source_is_behind(b: Ba
 /// Issue 14 item 4: what still slips through (the bank's own message came
 /// late) is reported: the `late` webhook says `paid_in_time`.
 async fn an_on_time_payment_read_after_the_cancel_is_reported_paid_in_time(b: Backend) {
-    let Some(mut app) = spawn(b, "tg_paid_in_time", |c| c.tx_ttl = Some("1s".into())).await
-    else {
+    let Some(mut app) = spawn(b, "tg_paid_in_time", |c| c.tx_ttl = Some("1s".into())).await else {
         return;
     };
     let engine = app.engine.clone();
@@ -354,15 +358,24 @@ async fn per_chat_state_belongs_to_the_logged_in_account(b: Backend) {
     let (a, b_acct) = (1_111_i64, 2_222_i64);
     engine.set_scope(engine.store.chat_scope(a).await.unwrap());
     let t = now_ms();
-    engine.ingest(&bot_msg(HUMO, 500, t, "hello")).await.unwrap();
-    engine.ingest(&bot_msg(HUMO, 501, t, "hello")).await.unwrap();
+    engine
+        .ingest(&bot_msg(HUMO, 500, t, "hello"))
+        .await
+        .unwrap();
+    engine
+        .ingest(&bot_msg(HUMO, 501, t, "hello"))
+        .await
+        .unwrap();
 
     engine.set_scope(engine.store.chat_scope(b_acct).await.unwrap());
     let tx = tx_for(&engine, 70_000).await;
     let credit = humo_text(70_001, "7466");
     let fake = Fake::new(engine.clone()).history(
         HUMO,
-        vec![bot_msg(HUMO, 1, t + 1, "hi"), bot_msg(HUMO, 2, t + 2, &credit)],
+        vec![
+            bot_msg(HUMO, 1, t + 1, "hi"),
+            bot_msg(HUMO, 2, t + 2, &credit),
+        ],
     );
     let (end, _) = run_to_end(engine.clone(), fake, &[HUMO]).await;
     assert_eq!(end, End::Shutdown);
@@ -374,7 +387,10 @@ async fn per_chat_state_belongs_to_the_logged_in_account(b: Backend) {
 
     engine.set_scope(engine.store.chat_scope(a).await.unwrap());
     assert_eq!(engine.last_applied(HUMO).await.unwrap(), Some(501));
-    let replay = engine.ingest(&bot_msg(HUMO, 501, t, "hello")).await.unwrap();
+    let replay = engine
+        .ingest(&bot_msg(HUMO, 501, t, "hello"))
+        .await
+        .unwrap();
     assert_eq!(replay.label(), "duplicate");
     app.stop().await;
 }

@@ -93,7 +93,11 @@ pub async fn scan_dialogs(
         Ok(Ok(result)) => result,
         Ok(Err(e)) => Err(TgError::Transient(format!(
             "the chat list could not be read ({})",
-            if e.is_panic() { "grammers panicked on it" } else { "cancelled" }
+            if e.is_panic() {
+                "grammers panicked on it"
+            } else {
+                "cancelled"
+            }
         ))),
         Err(_) => {
             abort.abort();
@@ -125,4 +129,3 @@ async fn scan_task(
     }
     Ok((count, found))
 }
-

@@ -148,7 +148,9 @@ mod tests {
     #[test]
     fn a_dropped_request_is_transient() {
         assert!(matches!(
-            classify(InvocationError::Dropped("SenderPoolRunner was dropped during receive")),
+            classify(InvocationError::Dropped(
+                "SenderPoolRunner was dropped during receive"
+            )),
             TgError::Transient(_)
         ));
     }

@@ -24,12 +24,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use grammers_client::client::UpdateStream;
+use grammers_client::sender::UpdatesConfiguration;
 use grammers_client::session::Session;
 use grammers_client::session::types::PeerRef;
 use grammers_client::session::updates::UpdatesLike;
 use grammers_client::update::Update;
 use grammers_client::{Client, InvocationError, tl};
-use grammers_client::sender::UpdatesConfiguration;
 use grammers_session::storages::SqliteSession;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -102,7 +102,10 @@ impl Health {
                 "Telegram did not answer {n} requests in a row; rebuilding the connection"
             ))
         } else {
-            TgError::Transient(format!("{what}: no answer within {} s", limit.as_secs_f32()))
+            TgError::Transient(format!(
+                "{what}: no answer within {} s",
+                limit.as_secs_f32()
+            ))
         }
     }
 
@@ -159,7 +162,10 @@ impl GrammersInbox {
         let filter = ChannelFilter::new(&watched);
         let dropped = keep_watched_channels(&conn.session, &filter).await?;
         if dropped > 0 {
-            tracing::info!(channels = dropped, "Telegram: unwatched channels are not caught up");
+            tracing::info!(
+                channels = dropped,
+                "Telegram: unwatched channels are not caught up"
+            );
         }
         let health = Health {
             alive: Arc::clone(&conn.alive),

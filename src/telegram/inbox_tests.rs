@@ -130,7 +130,12 @@ async fn two_hundred_channels_in_the_session_do_not_delay_the_bank_message() {
     let channel_post = tl::types::UpdateNewChannelMessage {
         message: tl::types::MessageEmpty {
             id: 5,
-            peer_id: Some(tl::types::PeerChannel { channel_id: 1_000_007 }.into()),
+            peer_id: Some(
+                tl::types::PeerChannel {
+                    channel_id: 1_000_007,
+                }
+                .into(),
+            ),
         }
         .into(),
         pts: 90,

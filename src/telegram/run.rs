@@ -78,7 +78,9 @@ async fn prepare_and_watch(
         // A file problem (disk, "database is locked"), not a dead login:
         // never exit 77 for it and never delete the session. systemd retries.
         Err(e) => {
-            tracing::error!("{e}; exiting so systemd retries. If the file is damaged, move it away and run `paycue --telegram` to log in again");
+            tracing::error!(
+                "{e}; exiting so systemd retries. If the file is damaged, move it away and run `paycue --telegram` to log in again"
+            );
             return Some(1);
         }
     };

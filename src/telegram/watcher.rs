@@ -211,7 +211,11 @@ impl<I: Inbox> Run<'_, I> {
                 Err(TgError::LoggedOut(why)) => return Err(End::LoggedOut(why)),
                 Err(TgError::Closed(why)) => return Err(End::Closed(why)),
                 Err(TgError::FloodWait(wait)) => {
-                    tracing::warn!(chat, seconds = wait.as_secs(), "Telegram asks paycue to wait before reading this chat (flood wait); other chats go on");
+                    tracing::warn!(
+                        chat,
+                        seconds = wait.as_secs(),
+                        "Telegram asks paycue to wait before reading this chat (flood wait); other chats go on"
+                    );
                     retry_in = Some(retry_in.map_or(wait, |r| r.max(wait)));
                     flooded = true;
                     failed.push(chat);

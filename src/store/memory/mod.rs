@@ -9,8 +9,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::{
-    chat_key, ApplyOutcome, AttemptResult, CancelOutcome, CreateOutcome, IncomingCredit, NewTransaction,
-    Store, StoreError, StoreSettings,
+    ApplyOutcome, AttemptResult, CancelOutcome, CreateOutcome, IncomingCredit, NewTransaction,
+    Store, StoreError, StoreSettings, chat_key,
 };
 use crate::model::{
     Attempt, CancelReason, CreditOutcome, CreditRecord, Delivery, DeliveryState, Event, Millis,

@@ -223,7 +223,11 @@ impl Store for RedisStore {
 
     async fn chat_scope(&self, account: i64) -> Result<String, StoreError> {
         let key = format!("{P}chat_owner");
-        let claim = redis::cmd("SET").arg(&key).arg(account).arg("NX").to_owned();
+        let claim = redis::cmd("SET")
+            .arg(&key)
+            .arg(account)
+            .arg("NX")
+            .to_owned();
         self.query(&claim).await?;
         let owner = codec::string(self.query(&redis::cmd("GET").arg(&key).to_owned()).await?)?;
         Ok(if owner == account.to_string() {
@@ -294,7 +298,9 @@ impl Store for RedisStore {
     }
 
     async fn expiry_held(&self) -> Result<bool, StoreError> {
-        let cmd = redis::cmd("EXISTS").arg(format!("{P}expiry_hold")).to_owned();
+        let cmd = redis::cmd("EXISTS")
+            .arg(format!("{P}expiry_hold"))
+            .to_owned();
         Ok(matches!(self.query(&cmd).await?, Value::Int(n) if n > 0))
     }
 }
