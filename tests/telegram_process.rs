@@ -99,7 +99,11 @@ fn run_with_an_unreadable_session_exits_1_and_keeps_the_file() {
     std::fs::write(session_file(&sessions), vec![b'x'; 4096]).unwrap();
     let out = finish(paycue(tmp.path(), &["run", "--store", "memory"], &creds()));
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("cannot open the session file"), "{}", text(&out));
+    assert!(
+        text(&out).contains("cannot open the session file"),
+        "{}",
+        text(&out)
+    );
     assert_eq!(
         std::fs::read(session_file(&sessions)).unwrap(),
         vec![b'x'; 4096],

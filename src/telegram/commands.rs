@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::auth::GrammersAuth;
-use super::connection::{Connection, scan_dialogs};
+use super::connection::{Connection, SCAN_TIMEOUT, scan_dialogs};
 use super::errors::TgError;
 use super::lock::{LockError, SessionLock, session_file};
 use super::login::{self, LoginError};
@@ -129,7 +129,7 @@ async fn login(config: &Config, dir: &Path, app_id: i32, app_hash: &str) -> Resu
 /// Reads every dialog once so the session knows the chats' access hashes,
 /// and says which WATCH_ID chats are there.
 async fn prime(conn: &Connection, config: &Config) -> Result<(), LoginError> {
-    let (count, found) = scan_dialogs(&conn.client, &config.watch_ids).await?;
+    let (count, found) = scan_dialogs(&conn.client, &config.watch_ids, SCAN_TIMEOUT).await?;
     eprintln!("Read {count} chats into the session's cache.");
     for id in &config.watch_ids {
         match found.contains_key(id) {

@@ -86,10 +86,11 @@ impl Connection {
 pub async fn scan_dialogs(
     client: &Client,
     wanted: &[i64],
+    limit: Duration,
 ) -> Result<(usize, HashMap<i64, PeerRef>), TgError> {
     let scan = tokio::spawn(scan_task(client.clone(), wanted.to_vec()));
     let abort = scan.abort_handle();
-    match tokio::time::timeout(SCAN_TIMEOUT, scan).await {
+    match tokio::time::timeout(limit, scan).await {
         Ok(Ok(result)) => result,
         Ok(Err(e)) => Err(TgError::Transient(format!(
             "the chat list could not be read ({})",
@@ -103,14 +104,14 @@ pub async fn scan_dialogs(
             abort.abort();
             Err(TgError::Transient(format!(
                 "the chat list was not read within {} s",
-                SCAN_TIMEOUT.as_secs()
+                limit.as_secs()
             )))
         }
     }
 }
 
 /// The whole dialog list of a big account takes a few pages.
-const SCAN_TIMEOUT: Duration = Duration::from_secs(120);
+pub const SCAN_TIMEOUT: Duration = Duration::from_secs(120);
 
 async fn scan_task(
     client: Client,

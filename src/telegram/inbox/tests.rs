@@ -6,6 +6,8 @@ use std::net::{Ipv4Addr, SocketAddrV4, SocketAddrV6};
 
 use grammers_client::session::Session;
 use grammers_client::session::types::{ChannelState, DcOption, PeerAuth, PeerInfo, UpdatesState};
+use grammers_client::session::updates::UpdatesLike;
+use grammers_client::tl;
 use grammers_session::types::UpdateState;
 
 use super::*;
@@ -179,6 +181,48 @@ async fn two_hundred_channels_in_the_session_do_not_delay_the_bank_message() {
     assert_eq!((message.chat(), message.message_id), (BOT, 77));
     let stored = session.updates_state().await.unwrap();
     assert!(stored.channels.is_empty(), "{:?}", stored.channels.len());
+    drop(inbox);
+    conn.close().await;
+}
+
+/// Issue 9 item 2: `Dropped` while the pool runs is one closed connection
+/// (transient); once the pool has stopped it is `Closed`.
+#[test]
+fn a_dropped_request_is_transient_while_the_pool_runs() {
+    let health = Health {
+        alive: Arc::new(AtomicBool::new(true)),
+        timeouts: Arc::default(),
+        limit: 3,
+    };
+    let dropped = || InvocationError::Dropped("SenderPoolRunner was dropped during receive");
+    assert!(matches!(health.classify(dropped()), TgError::Transient(_)));
+    health.alive.store(false, Ordering::SeqCst);
+    assert!(matches!(health.classify(dropped()), TgError::Closed(_)));
+}
+
+/// Issue 9 item 4: a dialog scan that failed is not redone at once (scans
+/// invite flood waits); the chat is reported unreadable until the cool-down.
+#[tokio::test]
+async fn a_failed_dialog_scan_is_not_redone_before_its_cool_down() {
+    let tmp = tempfile::tempdir().unwrap();
+    let session = session_at(tmp.path(), black_hole().await).await;
+    let mut conn = Connection::open(session, 1);
+    let last_scan = LastScan::default();
+    let mut limits = short();
+    limits.call = Duration::from_millis(100);
+    let mut inbox = GrammersInbox::start(&mut conn, vec![BOT, 42], limits, last_scan.clone())
+        .await
+        .unwrap();
+    let window = Window::new(Some(1), 0, 0);
+    // Chat 42 is not in the session: a scan is tried (and times out).
+    let first = inbox.history(42, window).await.unwrap_err();
+    assert!(matches!(first, TgError::Transient(_)), "{first:?}");
+    assert!(last_scan.lock().unwrap().is_some());
+    let second = tokio::time::timeout(Duration::from_secs(1), inbox.history(42, window))
+        .await
+        .expect("no second scan")
+        .unwrap_err();
+    assert!(matches!(second, TgError::Rejected(_)), "{second:?}");
     drop(inbox);
     conn.close().await;
 }

@@ -23,13 +23,10 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use grammers_client::client::UpdateStream;
 use grammers_client::sender::UpdatesConfiguration;
 use grammers_client::session::Session;
 use grammers_client::session::types::PeerRef;
-use grammers_client::session::updates::UpdatesLike;
-use grammers_client::update::Update;
-use grammers_client::{Client, InvocationError, tl};
+use grammers_client::{Client, InvocationError};
 use grammers_session::storages::SqliteSession;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -41,6 +38,9 @@ use super::filter::{ChannelFilter, keep_watched_channels};
 use super::message::{Window, accept, id_and_date, peer_of};
 use super::watcher::Inbox;
 use crate::engine::IncomingMessage;
+use tasks::{read_updates, relay, watchdog};
+
+mod tasks;
 
 /// Time limits (tests shorten them).
 #[derive(Debug, Clone)]
@@ -224,7 +224,9 @@ impl GrammersInbox {
         let peer = match cached {
             Some(peer) => Some(peer),
             None if self.scan_allowed() => {
-                let (_, found) = scan_dialogs(&self.client, &self.watched).await?;
+                // A few pages of dialogs: a few calls' worth of time.
+                let limit = self.limits.call * 8;
+                let (_, found) = scan_dialogs(&self.client, &self.watched, limit).await?;
                 self.peers.extend(found);
                 self.peers.get(&chat).copied()
             }
@@ -311,94 +313,5 @@ impl Drop for GrammersInbox {
     }
 }
 
-/// Passes updates on without those of unwatched channels, raising an alarm
-/// when the home connection closed.
-async fn relay(
-    mut from: mpsc::Receiver<UpdatesLike>,
-    to: mpsc::Sender<UpdatesLike>,
-    filter: ChannelFilter,
-    alarms: mpsc::Sender<Event>,
-) {
-    while let Some(updates) = from.recv().await {
-        if matches!(updates, UpdatesLike::ConnectionClosed) {
-            let _ = alarms.try_send(Err((
-                Instant::now(),
-                TgError::Transient("the connection to Telegram closed".into()),
-            )));
-        }
-        let Some(updates) = filter.updates(updates) else {
-            continue;
-        };
-        if to.send(updates).await.is_err() {
-            break;
-        }
-    }
-}
-
-/// Reads the update stream for good, handing on accepted messages and errors.
-async fn read_updates(
-    mut stream: UpdateStream,
-    watched: Vec<i64>,
-    health: Health,
-    to: mpsc::Sender<Event>,
-) {
-    loop {
-        let event = match stream.next().await {
-            Ok(Update::NewMessage(m)) => match accept(&m, &watched) {
-                Some(message) => Ok(message),
-                None => continue,
-            },
-            Ok(_) => continue,
-            Err(e) => Err((Instant::now(), health.classify(e))),
-        };
-        let failed = event.is_err();
-        if to.send(event).await.is_err() {
-            return;
-        }
-        if failed {
-            // grammers retries the pending difference on the next call.
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        } else if tokio::time::timeout(Duration::from_secs(5), stream.sync_update_state())
-            .await
-            .is_err()
-        {
-            tracing::warn!("cannot save the Telegram update state (session file busy)");
-        }
-    }
-}
-
-/// Probes Telegram every `probe_every`; a probe that hangs drops the home
-/// connection (the next request reconnects), and any failure raises an alarm.
-async fn watchdog(
-    client: Client,
-    handle: grammers_client::sender::SenderPoolHandle,
-    session: Arc<SqliteSession>,
-    limits: Limits,
-    health: Health,
-    alarms: mpsc::Sender<Event>,
-    fatal: watch::Sender<Option<TgError>>,
-) {
-    loop {
-        tokio::time::sleep(limits.probe_every).await;
-        let probe = client.invoke(&tl::functions::updates::GetState {});
-        let alarm = match health.timed("probe", limits.call, probe).await {
-            Ok(_) => continue,
-            Err(e) => e,
-        };
-        if matches!(alarm, TgError::Transient(_) | TgError::Closed(_))
-            && let Ok(dc) = session.home_dc_id()
-        {
-            tracing::warn!(error = %alarm, "Telegram did not answer the probe; reconnecting");
-            handle.disconnect_from_dc(dc);
-        }
-        if is_fatal(&alarm) {
-            fatal.send_replace(Some(alarm));
-            return;
-        }
-        let _ = alarms.try_send(Err((Instant::now(), alarm)));
-    }
-}
-
 #[cfg(test)]
-#[path = "inbox_tests.rs"]
 mod tests;
