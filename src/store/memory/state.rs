@@ -102,6 +102,7 @@ impl State {
         tx: Option<&str>,
         reason: Option<&str>,
     ) -> CreditRecord {
+        self.see(credit.chat_id, credit.message_id);
         let record = CreditRecord {
             id: credit.credit_id.clone(),
             outcome,
@@ -203,7 +204,9 @@ impl State {
         c: IncomingCredit,
         grace: i64,
     ) -> Result<ApplyOutcome, StoreError> {
-        if !self.see(c.chat_id, c.message_id) {
+        // Marked seen only with the record of what became of the message
+        // (`record_credit`), never before a step that can still fail.
+        if self.seen.contains(&(c.chat_id, c.message_id)) {
             return Ok(ApplyOutcome::Duplicate);
         }
         let now = c.received_at;
