@@ -578,3 +578,59 @@ async fn redis_allocation_matches_the_reference_order() {
     // The run must have exercised both outcomes.
     assert!(created > 100 && full > 10, "created {created}, full {full}");
 }
+
+/// A message is marked seen only by the step that records what became of
+/// it: a credit whose matching fails on corrupt data (a held amount pointing
+/// at a missing transaction) leaves no trace, so once the data is repaired
+/// the retry confirms the order instead of being dropped as a duplicate.
+#[tokio::test]
+async fn redis_failed_credit_is_not_marked_seen() {
+    let Some(ctx) = open(Backend::Redis, "seen_on_failure", 1) else {
+        return;
+    };
+    let s = ctx.stores[0].as_ref();
+    let tx = create(s, 800, &[], *T0).await;
+    let redis = ctx._redis.as_ref().expect("redis");
+    let client = ::redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let key = format!("paycue:tx:{}", tx.id);
+    let saved: Vec<(String, String)> = ::redis::cmd("HGETALL")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let _: () = ::redis::cmd("DEL")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+
+    let failed = s
+        .apply_credit(credit(77, 801, &[""], *T0 + 5, *T0 + 6))
+        .await;
+    assert!(
+        matches!(failed, Err(paycue::store::StoreError::Corrupt(_))),
+        "{failed:?}"
+    );
+    assert_eq!(
+        s.last_message_id("", 856_254_490).await.unwrap(),
+        None,
+        "a failed step must not move the chat's last message id"
+    );
+
+    let _: () = ::redis::cmd("HSET")
+        .arg(&key)
+        .arg(saved)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let retry = s
+        .apply_credit(credit(77, 801, &[""], *T0 + 5, *T0 + 7))
+        .await
+        .unwrap();
+    match retry {
+        ApplyOutcome::Confirmed { transaction, .. } => assert_eq!(transaction.id, tx.id),
+        other => panic!("the retry of a failed credit was {other:?}"),
+    }
+    assert_eq!(s.last_message_id("", 856_254_490).await.unwrap(), Some(77));
+}

@@ -105,6 +105,10 @@ impl State {
         tx: Option<&str>,
         reason: Option<&str>,
     ) -> CreditRecord {
+        self.see(
+            crate::store::chat_key(&credit.scope, credit.chat_id),
+            credit.message_id,
+        );
         let record = CreditRecord {
             id: credit.credit_id.clone(),
             outcome,
@@ -206,7 +210,10 @@ impl State {
         c: IncomingCredit,
         grace: i64,
     ) -> Result<ApplyOutcome, StoreError> {
-        if !self.see(crate::store::chat_key(&c.scope, c.chat_id), c.message_id) {
+        // Marked seen only with the record of what became of the message
+        // (`record_credit`), never before a step that can still fail.
+        let key = crate::store::chat_key(&c.scope, c.chat_id);
+        if self.seen.contains(&(key, c.message_id)) {
             return Ok(ApplyOutcome::Duplicate);
         }
         let now = c.received_at;
