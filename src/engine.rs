@@ -62,6 +62,7 @@ impl IngestOutcome {
             IngestOutcome::Applied(ApplyOutcome::Confirmed { .. }) => "confirmed",
             IngestOutcome::Applied(ApplyOutcome::Late { .. }) => "late",
             IngestOutcome::Applied(ApplyOutcome::Unmatched { .. }) => "unmatched",
+            IngestOutcome::Applied(ApplyOutcome::Reversed { .. }) => "reversed",
             IngestOutcome::Applied(ApplyOutcome::Duplicate) => "duplicate",
         }
     }
@@ -70,7 +71,8 @@ impl IngestOutcome {
         match self {
             IngestOutcome::Applied(
                 ApplyOutcome::Confirmed { transaction, .. }
-                | ApplyOutcome::Late { transaction, .. },
+                | ApplyOutcome::Late { transaction, .. }
+                | ApplyOutcome::Reversed { transaction, .. },
             ) => Some(&transaction.id),
             _ => None,
         }
@@ -170,7 +172,7 @@ impl Engine {
         }
         let note = parsers::parse(Some(msg.sender_id), None, &msg.text);
         self.metrics.message(note.kind.as_str());
-        let (Kind::Credit, Some(amount)) = (note.kind, note.amount) else {
+        let (Kind::Credit | Kind::Reversal, Some(amount)) = (note.kind, note.amount) else {
             let fresh = self.store.mark_seen(msg.chat(), msg.message_id).await?;
             tracing::debug!(message_id = msg.message_id, kind = ?note.kind, "not a credit");
             return Ok(if fresh {
@@ -179,7 +181,9 @@ impl Engine {
                 IngestOutcome::Duplicate
             });
         };
-        self.metrics.credits_parsed.inc();
+        if note.kind == Kind::Credit {
+            self.metrics.credits_parsed.inc();
+        }
         let credit = IncomingCredit {
             credit_id: uuid::Uuid::new_v4().to_string(),
             event_id: new_event_id(),
@@ -196,7 +200,13 @@ impl Engine {
             date: msg.date,
             received_at: now_millis(),
         };
-        let outcome = self.store.apply_credit(credit).await?;
+        // A reversal (the bank took a credit back) is matched against the
+        // confirmed credits, never against pending orders.
+        let outcome = if note.kind == Kind::Reversal {
+            self.store.apply_reversal(credit).await?
+        } else {
+            self.store.apply_credit(credit).await?
+        };
         self.observe(&outcome);
         Ok(match outcome {
             ApplyOutcome::Duplicate => IngestOutcome::Duplicate,
@@ -242,10 +252,18 @@ impl Engine {
                 tracing::warn!(transaction_id = %transaction.id, credit_id = %credit.id, amount = %credit.amount, "late payment for an ended transaction");
                 self.outbox.notify_waiters();
             }
+            ApplyOutcome::Reversed {
+                transaction,
+                credit,
+            } => {
+                self.metrics.reversed.inc();
+                tracing::warn!(transaction_id = %transaction.id, credit_id = %credit.id, amount = %credit.amount, "the bank reversed a confirmed payment");
+                self.outbox.notify_waiters();
+            }
             ApplyOutcome::Unmatched { credit } => {
                 self.metrics
                     .unmatched(credit.reason.as_deref().unwrap_or("unknown"));
-                tracing::warn!(credit_id = %credit.id, amount = %credit.amount, card = credit.card_last4.as_deref().unwrap_or("none"), reason = credit.reason.as_deref().unwrap_or("unknown"), "credit matches no transaction");
+                tracing::warn!(credit_id = %credit.id, kind = credit.kind.as_str(), amount = %credit.amount, card = credit.card_last4.as_deref().unwrap_or("none"), reason = credit.reason.as_deref().unwrap_or("unknown"), "credit matches no transaction");
             }
         }
     }

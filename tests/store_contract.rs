@@ -7,7 +7,7 @@ mod support;
 
 use std::sync::{Arc, LazyLock};
 
-use paycue::model::{Action, CreditOutcome, TxStatus};
+use paycue::model::{Action, CreditKind, CreditOutcome, TxStatus};
 use paycue::money::Money;
 use paycue::store::{
     ApplyOutcome, AttemptResult, CancelOutcome, CreateOutcome, IncomingCredit, MemoryStore,
@@ -26,6 +26,8 @@ support::both!(
     events_of_one_transaction_go_out_in_order,
     two_store_handles_never_issue_the_same_amount,
     two_sweepers_cancel_each_transaction_once,
+    reversal_of_a_confirmed_credit_is_recorded_once,
+    reversal_that_matches_nothing_is_listed_unmatched,
 );
 
 /// The tests' clock starts at the real time: Redis forgets an ended hold by
@@ -34,6 +36,7 @@ support::both!(
 static T0: LazyLock<i64> = LazyLock::new(paycue::model::now_millis);
 const GRACE: i64 = 10 * 60_000;
 const TTL: i64 = 30 * 60_000;
+const REVERSAL_WINDOW: i64 = paycue::store::REVERSAL_WINDOW_MS;
 
 struct Ctx {
     stores: Vec<Arc<dyn Store>>,
@@ -610,4 +613,169 @@ async fn redis_failed_credit_is_not_marked_seen() {
         other => panic!("the retry of a failed credit was {other:?}"),
     }
     assert_eq!(s.last_message_id(856_254_490).await.unwrap(), Some(77));
+}
+
+/// A reversal (`❌ Отмена` / `OTMENA`) of a credit that confirmed an order is
+/// its own fact on the transaction: the state stays `confirmed`, the
+/// transaction gets `reversed_at`/`reversal`, and a `reversal` event goes
+/// out after the `confirm`. Once per credit: a replay is a duplicate and a
+/// second reversal of the same amount matches nothing.
+async fn reversal_of_a_confirmed_credit_is_recorded_once(b: Backend) {
+    let Some(ctx) = open(b, "reversal", 1) else {
+        return;
+    };
+    let s = ctx.stores[0].as_ref();
+    let two = cards(&["8600123412347466", "9860****4428"]);
+    let tx = create(s, 600, &two, *T0).await;
+    let card = tx.card.clone().unwrap();
+    let paid = s
+        .apply_credit(credit(1, 601, &[&card], *T0 + 10, *T0 + 11))
+        .await
+        .unwrap();
+    let ApplyOutcome::Confirmed { credit: paid, .. } = paid else {
+        panic!("{paid:?}")
+    };
+    let back = credit(2, 601, &[&card], *T0 + 3_600_000, *T0 + 3_600_001);
+    let reversal_id = back.credit_id.clone();
+    let outcome = s.apply_reversal(back.clone()).await.unwrap();
+    match &outcome {
+        ApplyOutcome::Reversed {
+            transaction,
+            credit,
+        } => {
+            assert_eq!(transaction.id, tx.id);
+            assert_eq!(transaction.status, TxStatus::Confirmed, "state stays");
+            assert_eq!(transaction.reversed_at, Some(*T0 + 3_600_000));
+            assert_eq!(transaction.reversal.as_deref(), Some(reversal_id.as_str()));
+            assert_eq!(transaction.paid_by.as_deref(), Some(paid.id.as_str()));
+            assert_eq!(credit.kind, CreditKind::Reversal);
+            assert_eq!(credit.outcome, CreditOutcome::Reversed);
+        }
+        other => panic!("{other:?}"),
+    }
+    let stored = s.get(&tx.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.status, stored.reversed_at),
+        (TxStatus::Confirmed, Some(*T0 + 3_600_000))
+    );
+    let actions: Vec<Action> = s
+        .events(&tx.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions, vec![Action::Confirm, Action::Reversal]);
+
+    // The replayed message does nothing new.
+    let mut replay = back.clone();
+    replay.credit_id = uuid::Uuid::new_v4().to_string();
+    replay.event_id = paycue::engine::new_event_id();
+    assert_eq!(
+        s.apply_reversal(replay).await.unwrap(),
+        ApplyOutcome::Duplicate
+    );
+    // A second reversal message of the same amount: the credit went back once.
+    let again = s
+        .apply_reversal(credit(3, 601, &[&card], *T0 + 3_700_000, *T0 + 3_700_000))
+        .await
+        .unwrap();
+    match again {
+        ApplyOutcome::Unmatched { credit } => {
+            assert_eq!(credit.reason.as_deref(), Some("no_credit"));
+            assert_eq!(credit.kind, CreditKind::Reversal);
+        }
+        other => panic!("a credit was reversed twice: {other:?}"),
+    }
+    assert_eq!(s.events(&tx.id).await.unwrap().len(), 2);
+
+    // The reversal event waits for the confirm, then carries the reversal.
+    let now = *T0 + 3_800_000;
+    let first = s.claim_event(now, 1_000).await.unwrap().expect("confirm");
+    assert_eq!(first.event.action, Action::Confirm);
+    assert!(
+        s.claim_event(now, 1_000).await.unwrap().is_none(),
+        "reversal waits"
+    );
+    let ok = paycue::model::Attempt {
+        at: now,
+        status_code: Some(200),
+        error: None,
+        duration_ms: 1,
+    };
+    s.finish_attempt(&first.event.id, ok, AttemptResult::Delivered)
+        .await
+        .unwrap();
+    let second = s.claim_event(now, 1_000).await.unwrap().expect("reversal");
+    assert_eq!(second.event.action, Action::Reversal);
+    assert_eq!(second.event.id, back.event_id);
+    let carried = second.credit.expect("the reversal message");
+    assert_eq!(
+        (carried.id.as_str(), carried.message_id),
+        (reversal_id.as_str(), 2)
+    );
+}
+
+/// A reversal that matches no confirmed credit (none, another card, outside
+/// the window, or two candidates) is listed like an unmatched credit, and
+/// reverses nothing.
+async fn reversal_that_matches_nothing_is_listed_unmatched(b: Backend) {
+    let Some(ctx) = open(b, "reversal_unmatched", 1) else {
+        return;
+    };
+    let s = ctx.stores[0].as_ref();
+    let reason = |o: ApplyOutcome| match o {
+        ApplyOutcome::Unmatched { credit } => {
+            assert_eq!(credit.kind, CreditKind::Reversal);
+            credit.reason.unwrap_or_default()
+        }
+        other => panic!("expected unmatched, got {other:?}"),
+    };
+    // Nothing was ever paid.
+    let none = s
+        .apply_reversal(credit(1, 999, &[""], *T0, *T0))
+        .await
+        .unwrap();
+    assert_eq!(reason(none), "no_credit");
+    // A pending (unpaid) order is not reversed.
+    let pending = create(s, 100, &[], *T0).await;
+    let unpaid = s
+        .apply_reversal(credit(2, major(&pending), &[""], *T0 + 5, *T0 + 5))
+        .await
+        .unwrap();
+    assert_eq!(reason(unpaid), "no_credit");
+    // Outside the window.
+    let a = create(s, 200, &[], *T0).await;
+    s.apply_credit(credit(3, major(&a), &[""], *T0 + 10, *T0 + 10))
+        .await
+        .unwrap();
+    let too_late = *T0 + 10 + REVERSAL_WINDOW + 1;
+    let stale = s
+        .apply_reversal(credit(4, major(&a), &[""], too_late, too_late))
+        .await
+        .unwrap();
+    assert_eq!(reason(stale), "no_credit");
+    // Two confirmed credits of one (card, amount) inside the window: which
+    // order lost its money cannot be told, so nothing is reversed.
+    let b1 = create(s, 300, &[], *T0).await;
+    s.apply_credit(credit(5, major(&b1), &[""], *T0 + 20, *T0 + 20))
+        .await
+        .unwrap();
+    let later = *T0 + 20 + GRACE + 1;
+    let b2 = create(s, 300, &[], later).await;
+    assert_eq!(b2.amount, b1.amount, "the amount came free after its grace");
+    s.apply_credit(credit(6, major(&b2), &[""], later + 1, later + 1))
+        .await
+        .unwrap();
+    let which = s
+        .apply_reversal(credit(7, major(&b1), &[""], later + 2, later + 2))
+        .await
+        .unwrap();
+    assert_eq!(reason(which), "ambiguous_credit");
+    for id in [&pending.id, &a.id, &b1.id, &b2.id] {
+        assert_eq!(s.get(id).await.unwrap().unwrap().reversed_at, None);
+    }
+    let listed = s.list_credits(CreditOutcome::Unmatched, 10).await.unwrap();
+    assert_eq!(listed.len(), 4);
+    assert!(listed.iter().all(|c| c.kind == CreditKind::Reversal));
 }

@@ -8,7 +8,12 @@
 //! - an amount stays held for `grace` after its transaction ends;
 //! - a transaction leaves `pending` once, and the state change and its outbox
 //!   event are one atomic step;
-//! - a (chat, message id) is applied at most once.
+//! - a (chat, message id) is applied at most once, and is marked seen only by
+//!   the step that records what became of it;
+//! - a confirmed credit is reversed at most once, only by a reversal message
+//!   naming its (card, amount) within `REVERSAL_WINDOW_MS` of it, and only
+//!   when exactly one confirmed credit fits; the reversal and its outbox event
+//!   are one atomic step and the transaction's state does not change.
 
 use async_trait::async_trait;
 
@@ -34,6 +39,10 @@ pub enum StoreError {
 /// A credit dated this much before its transaction was created is not a
 /// payment for it (clock skew between Telegram and this host is allowed for).
 pub const EARLY_TOLERANCE_MS: i64 = 2 * 60 * 1000;
+
+/// A reversal message matches a confirmed credit dated at most this long
+/// before it (72 hours: banks reverse a card credit within a day or two).
+pub const REVERSAL_WINDOW_MS: i64 = 72 * 3600 * 1000;
 
 /// Settings fixed for the store's lifetime.
 #[derive(Debug, Clone)]
@@ -131,6 +140,11 @@ pub enum ApplyOutcome {
     Unmatched {
         credit: CreditRecord,
     },
+    /// A reversal message took back the credit that confirmed `transaction`.
+    Reversed {
+        transaction: Transaction,
+        credit: CreditRecord,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -188,6 +202,13 @@ pub trait Store: Send + Sync + 'static {
     /// Dedupes by (chat, message id), then confirms the pending transaction that
     /// holds (card, amount), or records a late or unmatched credit.
     async fn apply_credit(&self, credit: IncomingCredit) -> Result<ApplyOutcome, StoreError>;
+
+    /// Dedupes by (chat, message id), then records a reversal message on the
+    /// one transaction whose confirming credit it takes back (same card and
+    /// amount, dated within `REVERSAL_WINDOW_MS` before it, not reversed
+    /// yet) with a `reversal` event; with no such credit, or more than one,
+    /// it is recorded unmatched (`no_credit`, `ambiguous_credit`, ...).
+    async fn apply_reversal(&self, reversal: IncomingCredit) -> Result<ApplyOutcome, StoreError>;
 
     /// The highest message id applied or seen in a chat (for catch-up).
     async fn last_message_id(&self, chat_id: i64) -> Result<Option<i64>, StoreError>;

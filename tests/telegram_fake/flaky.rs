@@ -79,6 +79,9 @@ impl Store for Flaky {
         }
         self.inner.apply_credit(c).await
     }
+    async fn apply_reversal(&self, c: IncomingCredit) -> Result<ApplyOutcome, StoreError> {
+        self.inner.apply_reversal(c).await
+    }
     async fn last_message_id(&self, chat: i64) -> Result<Option<i64>, StoreError> {
         self.fail(&self.last_id_failures)?;
         self.inner.last_message_id(chat).await

@@ -18,6 +18,7 @@ use crate::model::{
 };
 use state::State;
 
+mod reversal;
 mod state;
 
 pub struct MemoryStore {
@@ -114,6 +115,10 @@ impl Store for MemoryStore {
 
     async fn apply_credit(&self, c: IncomingCredit) -> Result<ApplyOutcome, StoreError> {
         self.lock()?.apply_credit(c, self.settings.grace_ms)
+    }
+
+    async fn apply_reversal(&self, c: IncomingCredit) -> Result<ApplyOutcome, StoreError> {
+        self.lock()?.apply_reversal(c)
     }
 
     async fn last_message_id(&self, chat_id: i64) -> Result<Option<i64>, StoreError> {

@@ -5,8 +5,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::model::{
-    Action, CancelReason, CreditOutcome, CreditRecord, Delivery, DeliveryState, Event, Millis,
-    Transaction, TxStatus,
+    Action, CancelReason, CreditKind, CreditOutcome, CreditRecord, Delivery, DeliveryState, Event,
+    Millis, Transaction, TxStatus,
 };
 use crate::store::{
     ApplyOutcome, CreateOutcome, EARLY_TOLERANCE_MS, IncomingCredit, NewTransaction, StoreError,
@@ -26,6 +26,9 @@ pub(super) struct State {
     pub(super) credit_order: Vec<String>,
     pub(super) events: HashMap<String, Event>,
     pub(super) event_order: Vec<String>,
+    /// (card, amount minor) -> (credit date, credit id) of the credits that
+    /// confirmed a transaction and were not reversed: what a reversal matches.
+    pub(super) paid: HashMap<(String, i64), Vec<(Millis, String)>>,
 }
 
 impl State {
@@ -98,6 +101,7 @@ impl State {
     pub(super) fn record_credit(
         &mut self,
         credit: &IncomingCredit,
+        kind: CreditKind,
         outcome: CreditOutcome,
         tx: Option<&str>,
         reason: Option<&str>,
@@ -105,6 +109,7 @@ impl State {
         self.see(credit.chat_id, credit.message_id);
         let record = CreditRecord {
             id: credit.credit_id.clone(),
+            kind,
             outcome,
             transaction_id: tx.map(str::to_string),
             reason: reason.map(str::to_string),
@@ -176,6 +181,8 @@ impl State {
             paid_by: None,
             late_credits: Vec::new(),
             last_event: None,
+            reversed_at: None,
+            reversal: None,
         };
         self.held.insert(
             (slot.card.clone(), slot.amount.minor()),
@@ -194,7 +201,13 @@ impl State {
 
     fn unmatched(&mut self, c: &IncomingCredit, reason: &str) -> ApplyOutcome {
         ApplyOutcome::Unmatched {
-            credit: self.record_credit(c, CreditOutcome::Unmatched, None, Some(reason)),
+            credit: self.record_credit(
+                c,
+                CreditKind::Credit,
+                CreditOutcome::Unmatched,
+                None,
+                Some(reason),
+            ),
         }
     }
 
@@ -253,7 +266,16 @@ impl State {
                 Some(&c.credit_id),
                 now,
             );
-            let credit = self.record_credit(&c, CreditOutcome::Confirmed, Some(&tx_id), None);
+            let credit = self.record_credit(
+                &c,
+                CreditKind::Credit,
+                CreditOutcome::Confirmed,
+                Some(&tx_id),
+                None,
+            );
+            let key = (tx.card.clone().unwrap_or_default(), tx.amount.minor());
+            let paid = self.paid.entry(key).or_default();
+            paid.push((c.date, c.credit_id.clone()));
             self.txs.insert(tx_id, tx.clone());
             return Ok(ApplyOutcome::Confirmed {
                 transaction: tx,
@@ -275,7 +297,13 @@ impl State {
         }
         tx.late_credits.push(c.credit_id.clone());
         self.add_event(&c.event_id, &mut tx, Action::Late, Some(&c.credit_id), now);
-        let credit = self.record_credit(&c, CreditOutcome::Late, Some(&tx_id), None);
+        let credit = self.record_credit(
+            &c,
+            CreditKind::Credit,
+            CreditOutcome::Late,
+            Some(&tx_id),
+            None,
+        );
         self.txs.insert(tx_id, tx.clone());
         Ok(ApplyOutcome::Late {
             transaction: tx,

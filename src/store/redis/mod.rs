@@ -20,7 +20,9 @@
 //! (zset of pending transactions by deadline); `txs:all`,
 //! `txs:<status>` and `credits:<late|unmatched>` (zsets by the `seq` counter,
 //! for listings); `credit:<id>`, `event:<id>` (hashes) and
-//! `event:<id>:attempts` (list of JSON); `outbox` (zset of undelivered event
+//! `event:<id>:attempts` (list of JSON); `paid:<card>|<minor amount>` (zset
+//! of the confirming credits of that slot by their date, not yet reversed:
+//! what a reversal message is matched against); `outbox` (zset of undelivered event
 //! ids by due time); `seen:<chat>` (set of message ids) and `last_message`
 //! (hash chat -> highest id); `idem:<key>` (string with a 24 h TTL).
 
@@ -44,6 +46,7 @@ use codec::Fields;
 mod codec;
 mod outbox;
 mod reads;
+mod reversal;
 mod writes;
 
 /// Every key paycue writes starts with this.
@@ -69,6 +72,7 @@ static EXPIRE: LazyLock<Script> = script!("expire.lua");
 static CLAIM: LazyLock<Script> = script!("claim.lua");
 static FINISH: LazyLock<Script> = script!("finish.lua");
 static REDELIVER: LazyLock<Script> = script!("redeliver.lua");
+static REVERSE: LazyLock<Script> = script!("reverse.lua");
 
 pub struct RedisStore {
     client: Result<redis::Client, String>,
@@ -210,6 +214,10 @@ impl Store for RedisStore {
 
     async fn apply_credit(&self, c: IncomingCredit) -> Result<ApplyOutcome, StoreError> {
         writes::apply_credit(self, c).await
+    }
+
+    async fn apply_reversal(&self, c: IncomingCredit) -> Result<ApplyOutcome, StoreError> {
+        reversal::apply_reversal(self, c).await
     }
 
     async fn last_message_id(&self, chat_id: i64) -> Result<Option<i64>, StoreError> {

@@ -73,6 +73,9 @@ if status == 'pending' and date <= expires then
   end_tx(txid, 'confirmed', nil, now, grace)
   redis.call('HSET', k, 'paid_by', cid)
   add_event(eid, txid, 'confirm', cid, now)
+  -- What a later reversal message of this (card, amount) is matched against
+  -- (reverse.lua), by the credit's own date.
+  redis.call('ZADD', P .. 'paid:' .. hold, ARGV[9], cid)
   return {'confirmed', tx_fields(txid)}
 end
 
