@@ -28,6 +28,7 @@ support::both!(
     two_sweepers_cancel_each_transaction_once,
     reversal_of_a_confirmed_credit_is_recorded_once,
     reversal_that_matches_nothing_is_listed_unmatched,
+    retention_removes_what_ended_and_still_refuses_replays,
 );
 
 /// The tests' clock starts at the real time: Redis forgets an ended hold by
@@ -444,7 +445,7 @@ async fn two_store_handles_never_issue_the_same_amount(b: Backend) {
     }
     amounts.sort();
     assert_eq!(amounts, (50_001..=50_060).collect::<Vec<_>>());
-    let held = ctx.stores[0].held_counts().await.unwrap();
+    let held = ctx.stores[0].held_counts(&[String::new()]).await.unwrap();
     assert_eq!(held, vec![(String::new(), 60)]);
 }
 
@@ -778,4 +779,244 @@ async fn reversal_that_matches_nothing_is_listed_unmatched(b: Backend) {
     let listed = s.list_credits(CreditOutcome::Unmatched, 10).await.unwrap();
     assert_eq!(listed.len(), 4);
     assert!(listed.iter().all(|c| c.kind == CreditKind::Reversal));
+}
+
+const DAY: i64 = 86_400_000;
+
+/// Retention with a short cutoff: ended transactions go with everything
+/// hanging off them, in bounded steps, oldest first; pending and recent
+/// ones stay; unmatched credits go; forgotten message ids stay refused.
+async fn retention_removes_what_ended_and_still_refuses_replays(b: Backend) {
+    let Some(ctx) = open(b, "retention", 1) else {
+        return;
+    };
+    let s = ctx.stores[0].as_ref();
+    let chat = 856_254_490;
+    let paid = create(s, 100, &[], *T0).await;
+    s.apply_credit(credit(1, 101, &[""], *T0 + 1, *T0 + 1))
+        .await
+        .unwrap();
+    s.apply_credit(credit(2, 101, &[""], *T0 + 2, *T0 + 2))
+        .await
+        .unwrap(); // late, on the same order
+    s.apply_reversal(credit(3, 101, &[""], *T0 + 3, *T0 + 3))
+        .await
+        .unwrap();
+    let cancelled = create(s, 200, &[], *T0 + 4).await;
+    s.cancel(&cancelled.id, "evt_c", *T0 + 5).await.unwrap();
+    s.apply_credit(credit(4, 999, &[""], *T0 + 6, *T0 + 6))
+        .await
+        .unwrap(); // unmatched
+    let delivered = s.claim_event(*T0 + 7, 1_000).await.unwrap().unwrap();
+    let ok = paycue::model::Attempt {
+        at: *T0 + 7,
+        status_code: Some(200),
+        error: None,
+        duration_ms: 1,
+    };
+    s.finish_attempt(&delivered.event.id, ok, AttemptResult::Delivered)
+        .await
+        .unwrap();
+    let pending = create(s, 300, &[], *T0 + 8).await;
+
+    // Nothing is old enough yet.
+    let early = s.prune(*T0 + 3_600_000, *T0, 100).await.unwrap();
+    assert_eq!(early, paycue::store::Pruned::default());
+
+    // Two days later with a one-day retention, one transaction per step.
+    let now = *T0 + 2 * DAY;
+    let first = s.prune(now, now - DAY, 1).await.unwrap();
+    assert_eq!(first.transactions, 1, "bounded: {first:?}");
+    assert!(s.get(&paid.id).await.unwrap().is_none(), "oldest first");
+    assert!(s.get(&cancelled.id).await.unwrap().is_some());
+    let mut rest = paycue::store::Pruned::default();
+    for _ in 0..10 {
+        let step = s.prune(now, now - DAY, 1).await.unwrap();
+        rest.transactions += step.transactions;
+        rest.credits += step.credits;
+        if step == paycue::store::Pruned::default() {
+            break;
+        }
+    }
+    assert_eq!((rest.transactions, first.credits + rest.credits), (1, 1));
+    assert!(s.get(&cancelled.id).await.unwrap().is_none());
+    assert!(s.events(&paid.id).await.unwrap().is_empty());
+    assert!(s.events(&cancelled.id).await.unwrap().is_empty());
+    let left: Vec<String> = s
+        .list(None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(left, vec![pending.id.clone()], "a pending order stays");
+    for outcome in [CreditOutcome::Unmatched, CreditOutcome::Late] {
+        assert!(s.list_credits(outcome, 10).await.unwrap().is_empty());
+    }
+    assert!(
+        s.list(Some(TxStatus::Confirmed), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.list(Some(TxStatus::Cancelled), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Forgotten ids are still refused; new ones are applied.
+    for id in 1..=4 {
+        let replay = s
+            .apply_credit(credit(id, 301, &[""], now, now))
+            .await
+            .unwrap();
+        assert_eq!(replay, ApplyOutcome::Duplicate, "message {id}");
+        assert!(!s.mark_seen(chat, id).await.unwrap());
+    }
+    assert_eq!(s.last_message_id(chat).await.unwrap(), Some(4));
+    assert!(s.mark_seen(chat, 5).await.unwrap());
+}
+
+/// Redis after retention holds nothing of the removed records (no stray
+/// event, attempt, credit or listing key), and dedupe sets written by older
+/// versions are moved over without ever accepting a replay.
+#[tokio::test]
+async fn redis_retention_leaves_no_stray_keys() {
+    let Some(ctx) = open(Backend::Redis, "retention_keys", 1) else {
+        return;
+    };
+    let s = ctx.stores[0].as_ref();
+    let redis = ctx._redis.as_ref().expect("redis");
+    let client = ::redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let chat = 856_254_490;
+    // A set written by a version before retention: ids 50..52 were applied.
+    let _: () = ::redis::cmd("SADD")
+        .arg(format!("paycue:seen:{chat}"))
+        .arg(&[50, 51, 52])
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let tx = create(s, 100, &[], *T0).await;
+    s.apply_credit(credit(60, 101, &[""], *T0 + 1, *T0 + 1))
+        .await
+        .unwrap();
+    s.apply_credit(credit(61, 101, &[""], *T0 + 2, *T0 + 2))
+        .await
+        .unwrap();
+    s.apply_reversal(credit(62, 101, &[""], *T0 + 3, *T0 + 3))
+        .await
+        .unwrap();
+    s.apply_credit(credit(63, 5, &[""], *T0 + 4, *T0 + 4))
+        .await
+        .unwrap();
+    let claimed = s.claim_event(*T0 + 5, 1_000).await.unwrap().unwrap();
+    let failed = paycue::model::Attempt {
+        at: *T0 + 5,
+        status_code: Some(500),
+        error: Some("HTTP 500".into()),
+        duration_ms: 1,
+    };
+    s.finish_attempt(&claimed.event.id, failed, AttemptResult::Failed)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.apply_credit(credit(51, 101, &[""], *T0 + 6, *T0 + 6))
+            .await
+            .unwrap(),
+        ApplyOutcome::Duplicate,
+        "an id in the old set"
+    );
+    let now = *T0 + 2 * DAY;
+    // Moving the old set over counts its ids as applied now; they go (and
+    // raise the floor) one retention later.
+    s.prune(now, now - DAY, 100).await.unwrap();
+    let later = now + 2 * DAY;
+    s.prune(later, later - DAY, 100).await.unwrap();
+    assert!(s.get(&tx.id).await.unwrap().is_none());
+    let mut keys: Vec<String> = ::redis::cmd("KEYS")
+        .arg("paycue:*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    keys.sort();
+    // What stays: counters and per-chat dedupe state. (Hold keys expire by
+    // Redis's own clock; the allocation index is cleaned by the sweep.)
+    let stray: Vec<&String> = keys
+        .iter()
+        .filter(|k| {
+            !matches!(
+                k.as_str(),
+                "paycue:seq" | "paycue:last_message" | "paycue:seen_floor"
+            ) && !k.starts_with("paycue:hold")
+                && !k.starts_with("paycue:grid:")
+        })
+        .collect();
+    assert!(stray.is_empty(), "left behind: {stray:?}");
+    for id in [50, 52, 60, 63] {
+        assert!(!s.mark_seen(chat, id).await.unwrap(), "message {id}");
+    }
+    assert!(s.mark_seen(chat, 64).await.unwrap());
+}
+
+/// Redis commands run so far, by `INFO commandstats` (the INFO calls that
+/// read it left out).
+async fn commands_run(conn: &mut ::redis::aio::MultiplexedConnection) -> u64 {
+    let info: String = ::redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(conn)
+        .await
+        .unwrap();
+    info.lines()
+        .filter(|l| l.starts_with("cmdstat_") && !l.starts_with("cmdstat_info:"))
+        .filter_map(|l| {
+            l.split("calls=")
+                .nth(1)?
+                .split(',')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
+}
+
+/// The `/metrics` scrape's store read costs the same number of Redis
+/// commands with a handful of keys and with 50 000 more (it used to SCAN the
+/// whole keyspace).
+#[tokio::test]
+async fn redis_held_counts_cost_does_not_grow_with_the_keyspace() {
+    let Some(ctx) = open(Backend::Redis, "metrics_cost", 1) else {
+        return;
+    };
+    let s = ctx.stores[0].as_ref();
+    let redis = ctx._redis.as_ref().expect("redis");
+    let client = ::redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let two = cards(&["8600123412347466", "9860****4428"]);
+    for _ in 0..3 {
+        create(s, 500, &two, *T0).await;
+    }
+    let cost = |conn: &mut ::redis::aio::MultiplexedConnection| {
+        let mut conn = conn.clone();
+        let two = two.clone();
+        async move {
+            let before = commands_run(&mut conn).await;
+            let held = s.held_counts(&two).await.unwrap();
+            (commands_run(&mut conn).await - before, held)
+        }
+    };
+    let (small, held) = cost(&mut conn).await;
+    assert_eq!(held, vec![(two[0].clone(), 2), (two[1].clone(), 1)]);
+    for chunk in 0..50 {
+        let mut pipe = ::redis::pipe();
+        for i in 0..1_000 {
+            pipe.set(format!("paycue:filler:{chunk}:{i}"), "x").ignore();
+        }
+        let _: () = pipe.query_async(&mut conn).await.unwrap();
+    }
+    let (large, held_again) = cost(&mut conn).await;
+    assert_eq!(held_again, held);
+    assert_eq!(small, large, "a scrape's Redis work grew with the keyspace");
 }

@@ -13,7 +13,12 @@
 //! - a confirmed credit is reversed at most once, only by a reversal message
 //!   naming its (card, amount) within `REVERSAL_WINDOW_MS` of it, and only
 //!   when exactly one confirmed credit fits; the reversal and its outbox event
-//!   are one atomic step and the transaction's state does not change.
+//!   are one atomic step and the transaction's state does not change;
+//! - storage is bounded: `prune` removes what ended before a cutoff in
+//!   bounded steps, never a transaction whose amount is still held or whose
+//!   idempotency key may still replay it, and dedupe memory shrinks without
+//!   ever accepting again a message id it removed (a chat's ids up to the
+//!   highest one removed stay refused).
 
 use async_trait::async_trait;
 
@@ -155,6 +160,25 @@ pub enum CancelOutcome {
     NotPending(Transaction),
 }
 
+/// What one `prune` step removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pruned {
+    /// Ended transactions, each with its events, attempts, credits,
+    /// reversal and listing entries.
+    pub transactions: usize,
+    /// Unmatched credits (and reversals) not tied to a transaction.
+    pub credits: usize,
+    /// Message ids forgotten by dedupe (still refused: see `prune`).
+    pub seen: usize,
+}
+
+impl Pruned {
+    /// Whether any kind filled its batch, so another step may find more.
+    pub fn full(&self, max: usize) -> bool {
+        self.transactions >= max || self.credits >= max || self.seen >= max
+    }
+}
+
 /// What happens to an event after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttemptResult {
@@ -244,8 +268,21 @@ pub trait Store: Send + Sync + 'static {
     /// The events of a transaction, oldest first, with their attempts.
     async fn events(&self, transaction_id: &str) -> Result<Vec<crate::model::Event>, StoreError>;
 
-    /// How many (card, amount) slots are held right now, per card key.
-    async fn held_counts(&self) -> Result<Vec<(String, u64)>, StoreError>;
+    /// How many (card, amount) slots are held (pending or in their grace),
+    /// per card key, for the given card keys (`""` the implicit card). Costs
+    /// the same however much the store holds (it backs `/metrics`).
+    async fn held_counts(&self, cards: &[String]) -> Result<Vec<(String, u64)>, StoreError>;
+
+    /// One bounded retention step, at most `max` of each kind: removes the
+    /// transactions that ended before `cutoff` (once their hold's grace and
+    /// idempotency window are over at `now`) with everything hanging off
+    /// them (events, attempts, credits, reversal, listing entries), the
+    /// unmatched credits received before `cutoff`, and the dedupe entries of
+    /// messages applied before `cutoff`. A removed message id is still
+    /// refused: each chat keeps the highest id it removed, and ids up to it
+    /// count as seen (catch-up resumes after the chat's last id, so it never
+    /// asks for them; a replay of one is refused).
+    async fn prune(&self, now: Millis, cutoff: Millis, max: usize) -> Result<Pruned, StoreError>;
 
     async fn ping(&self) -> Result<(), StoreError>;
 }

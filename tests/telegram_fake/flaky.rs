@@ -110,8 +110,16 @@ impl Store for Flaky {
     async fn events(&self, id: &str) -> Result<Vec<paycue::model::Event>, StoreError> {
         self.inner.events(id).await
     }
-    async fn held_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
-        self.inner.held_counts().await
+    async fn held_counts(&self, cards: &[String]) -> Result<Vec<(String, u64)>, StoreError> {
+        self.inner.held_counts(cards).await
+    }
+    async fn prune(
+        &self,
+        now: Millis,
+        cutoff: Millis,
+        max: usize,
+    ) -> Result<paycue::store::Pruned, StoreError> {
+        self.inner.prune(now, cutoff, max).await
     }
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 
 use super::{
     ApplyOutcome, AttemptResult, CancelOutcome, CreateOutcome, IncomingCredit, NewTransaction,
-    Store, StoreError, StoreSettings,
+    Pruned, Store, StoreError, StoreSettings,
 };
 use crate::model::{
     Attempt, CancelReason, CreditOutcome, CreditRecord, Delivery, DeliveryState, Event, Millis,
@@ -18,6 +18,7 @@ use crate::model::{
 };
 use state::State;
 
+mod retention;
 mod reversal;
 mod state;
 
@@ -110,7 +111,9 @@ impl Store for MemoryStore {
     }
 
     async fn mark_seen(&self, chat_id: i64, message_id: i64) -> Result<bool, StoreError> {
-        Ok(self.lock()?.see(chat_id, message_id))
+        Ok(self
+            .lock()?
+            .see(chat_id, message_id, crate::model::now_millis()))
     }
 
     async fn apply_credit(&self, c: IncomingCredit) -> Result<ApplyOutcome, StoreError> {
@@ -199,18 +202,25 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    async fn held_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
+    async fn held_counts(&self, cards: &[String]) -> Result<Vec<(String, u64)>, StoreError> {
         let st = self.lock()?;
         let now = crate::model::now_millis();
         let mut counts: HashMap<String, u64> = HashMap::new();
         for ((card, _), (_, release)) in &st.held {
-            if release.is_none_or(|r| r > now) {
+            if cards.contains(card) && release.is_none_or(|r| r > now) {
                 *counts.entry(card.clone()).or_default() += 1;
             }
         }
         let mut out: Vec<_> = counts.into_iter().collect();
         out.sort();
         Ok(out)
+    }
+
+    async fn prune(&self, now: Millis, cutoff: Millis, max: usize) -> Result<Pruned, StoreError> {
+        let s = &self.settings;
+        Ok(self
+            .lock()?
+            .prune(now, cutoff, max, s.grace_ms, s.idempotency_ms))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

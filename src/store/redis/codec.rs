@@ -215,12 +215,3 @@ pub fn event(f: &Fields, attempts: Vec<String>) -> Result<Event, StoreError> {
 pub fn hold_field(card: &str, amount: Money) -> String {
     format!("{card}|{}", amount.minor())
 }
-
-/// The card part of a hold field (cards never end in `|<digits>` text, as
-/// config requires them to end in 4 digits and amounts have no `|`).
-pub fn hold_card(field: &str) -> &str {
-    field
-        .rsplit_once('|')
-        .map(|(card, _)| card)
-        .unwrap_or(field)
-}

@@ -23,8 +23,11 @@
 //! `event:<id>:attempts` (list of JSON); `paid:<card>|<minor amount>` (zset
 //! of the confirming credits of that slot by their date, not yet reversed:
 //! what a reversal message is matched against); `outbox` (zset of undelivered event
-//! ids by due time); `seen:<chat>` (set of message ids) and `last_message`
-//! (hash chat -> highest id); `idem:<key>` (string with a 24 h TTL).
+//! ids by due time); `seen_at:<chat>` (zset of applied message ids by when)
+//! with `seen_floor` (hash chat -> highest id retention removed: ids up to
+//! it count as seen; `seen:<chat>` sets of older versions are read and moved
+//! over) and `last_message` (hash chat -> highest id); `idem:<key>` (string
+//! with a 24 h TTL). `prune.lua` removes what ended before `RETENTION`.
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -36,7 +39,7 @@ use tokio::sync::OnceCell;
 
 use super::{
     ApplyOutcome, AttemptResult, CancelOutcome, CreateOutcome, IncomingCredit, NewTransaction,
-    Store, StoreError, StoreSettings,
+    Pruned, Store, StoreError, StoreSettings,
 };
 use crate::model::{
     Attempt, CreditOutcome, CreditRecord, Delivery, Event, Millis, Transaction, TxStatus,
@@ -46,6 +49,7 @@ use codec::Fields;
 mod codec;
 mod outbox;
 mod reads;
+mod retention;
 mod reversal;
 mod writes;
 
@@ -73,6 +77,7 @@ static CLAIM: LazyLock<Script> = script!("claim.lua");
 static FINISH: LazyLock<Script> = script!("finish.lua");
 static REDELIVER: LazyLock<Script> = script!("redeliver.lua");
 static REVERSE: LazyLock<Script> = script!("reverse.lua");
+static PRUNE: LazyLock<Script> = script!("prune.lua");
 
 pub struct RedisStore {
     client: Result<redis::Client, String>,
@@ -261,8 +266,12 @@ impl Store for RedisStore {
         outbox::events(self, transaction_id).await
     }
 
-    async fn held_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
-        reads::held_counts(self).await
+    async fn held_counts(&self, cards: &[String]) -> Result<Vec<(String, u64)>, StoreError> {
+        retention::held_counts(self, cards).await
+    }
+
+    async fn prune(&self, now: Millis, cutoff: Millis, max: usize) -> Result<Pruned, StoreError> {
+        retention::prune(self, now, cutoff, max).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -120,7 +120,8 @@ pub(super) async fn mark_seen(
     chat_id: i64,
     message_id: i64,
 ) -> Result<bool, StoreError> {
-    let args = [chat_id.to_string(), message_id.to_string()];
+    let now = crate::model::now_millis();
+    let args = [chat_id.to_string(), message_id.to_string(), now.to_string()];
     Ok(matches!(store.run(&MARK_SEEN, &args).await?, Value::Int(1)))
 }
 

@@ -16,10 +16,10 @@ local date, now = tonumber(ARGV[7]), tonumber(ARGV[8])
 local window, early = tonumber(ARGV[9]), tonumber(ARGV[10])
 local nfields = tonumber(ARGV[11])
 
-if redis.call('SISMEMBER', P .. 'seen:' .. chat, msg) == 1 then return {'duplicate'} end
+if is_seen(chat, msg) then return {'duplicate'} end
 
 local function record(outcome, txid, reason)
-  see(chat, msg)
+  see(chat, msg, now)
   local ck = P .. 'credit:' .. rid
   for i = 12, 11 + nfields * 2, 2 do
     redis.call('HSET', ck, ARGV[i], ARGV[i + 1])
