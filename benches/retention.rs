@@ -56,6 +56,7 @@ impl Sim {
             expected_currency: "UZS".into(),
             sender_id: CHAT,
             chat_id: CHAT,
+            scope: String::new(),
             message_id: self.next_msg,
             date: at,
             received_at: at,

@@ -103,6 +103,9 @@ pub struct Engine {
     pub outbox: Notify,
     pub metrics: Metrics,
     caught_up: watch::Sender<bool>,
+    /// The logged-in account's scope of per-chat state (`Store::chat_scope`);
+    /// empty for sources without an account (stdin).
+    scope: std::sync::RwLock<String>,
 }
 
 impl Engine {
@@ -113,6 +116,7 @@ impl Engine {
             outbox: Notify::new(),
             metrics: Metrics::default(),
             caught_up: watch::channel(false).0,
+            scope: std::sync::RwLock::new(String::new()),
         })
     }
 
@@ -173,7 +177,10 @@ impl Engine {
         let note = parsers::parse(Some(msg.sender_id), None, &msg.text);
         self.metrics.message(note.kind.as_str());
         let (Kind::Credit | Kind::Reversal, Some(amount)) = (note.kind, note.amount) else {
-            let fresh = self.store.mark_seen(msg.chat(), msg.message_id).await?;
+            let fresh = self
+                .store
+                .mark_seen(&self.scope(), msg.chat(), msg.message_id)
+                .await?;
             tracing::debug!(message_id = msg.message_id, kind = ?note.kind, "not a credit");
             return Ok(if fresh {
                 IngestOutcome::NotCredit(note.kind)
@@ -196,6 +203,7 @@ impl Engine {
             expected_currency: self.config.currency.clone(),
             sender_id: msg.sender_id,
             chat_id: msg.chat(),
+            scope: self.scope(),
             message_id: msg.message_id,
             date: msg.date,
             received_at: now_millis(),
@@ -268,9 +276,31 @@ impl Engine {
         }
     }
 
-    /// Opens the expiry gate: the first catch-up after start has finished.
+    /// Per-chat state from now on belongs to this account scope.
+    pub fn set_scope(&self, scope: String) {
+        if let Ok(mut s) = self.scope.write() {
+            *s = scope;
+        }
+    }
+
+    pub fn scope(&self) -> String {
+        self.scope.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// The last message id applied in `chat` under the current scope.
+    pub async fn last_applied(&self, chat: i64) -> Result<Option<i64>, StoreError> {
+        self.store.last_message_id(&self.scope(), chat).await
+    }
+
+    /// Opens the expiry gate: every message source has caught up and is live.
     pub fn mark_caught_up(&self) {
         self.caught_up.send_replace(true);
+    }
+
+    /// Closes the expiry gate: a source is behind (reconnecting, catching up,
+    /// waiting out a flood limit), so a payment may be on its way.
+    pub fn mark_behind(&self) {
+        self.caught_up.send_replace(false);
     }
 
     pub fn is_caught_up(&self) -> bool {
@@ -299,28 +329,53 @@ impl Engine {
         Ok(all)
     }
 
-    /// Sweeps about every second until shutdown, but only once the first
-    /// catch-up has finished: a payment made while paycue was down must confirm
-    /// its order, not lose a race with the sweep.
+    /// Sweeps about every second until shutdown, but never while a message
+    /// source is behind, here or in another process sharing the store: a
+    /// payment made while paycue was down or reconnecting must confirm its
+    /// order, not lose a race with the sweep. While behind, this process holds
+    /// the sweep in the store too (refreshed every tick, lapsing after
+    /// [`EXPIRY_HOLD_TTL`] if this process dies).
     pub async fn run_expiry(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let mut gate = self.caught_up.subscribe();
-        tokio::select! {
-            _ = gate.wait_for(|open| *open) => {}
-            _ = shutdown.wait_for(|stop| *stop) => return,
-        }
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut holding = false;
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
+                Ok(()) = gate.changed() => {}
                 _ = shutdown.wait_for(|stop| *stop) => return,
             }
-            if let Err(e) = self.expire_once(now_millis()).await {
+            if let Err(e) = self.sweep_step(&mut holding).await {
                 tracing::warn!(error = %e, "expiry sweep failed; retrying");
             }
         }
     }
+
+    async fn sweep_step(&self, holding: &mut bool) -> Result<(), StoreError> {
+        if !self.is_caught_up() {
+            self.store
+                .hold_expiry(EXPIRY_HOLD_TTL.as_millis() as i64)
+                .await?;
+            *holding = true;
+            return Ok(());
+        }
+        if *holding {
+            self.store.release_expiry().await?;
+            *holding = false;
+        }
+        if self.store.expiry_held().await? {
+            // Another process's source is behind.
+            return Ok(());
+        }
+        self.expire_once(now_millis()).await.map(|_| ())
+    }
 }
+
+/// How long the store keeps a process's hold on the expiry sweep after its
+/// last refresh: longer than a restart by systemd, short enough that a
+/// process gone for good does not stop expiry for long.
+pub const EXPIRY_HOLD_TTL: Duration = Duration::from_secs(60);
 
 /// Event ids look like Standard Webhooks message ids.
 pub fn new_event_id() -> String {

@@ -29,6 +29,7 @@ support::both!(
     reversal_of_a_confirmed_credit_is_recorded_once,
     reversal_that_matches_nothing_is_listed_unmatched,
     retention_removes_what_ended_and_still_refuses_replays,
+    an_expiry_hold_is_seen_by_every_handle_and_lapses,
 );
 
 /// The tests' clock starts at the real time: Redis forgets an ended hold by
@@ -117,6 +118,7 @@ fn credit(msg: i64, major: i64, store_cards: &[&str], date: i64, now: i64) -> In
         expected_currency: "UZS".into(),
         sender_id: 856_254_490,
         chat_id: 856_254_490,
+        scope: String::new(),
         message_id: msg,
         date,
         received_at: now,
@@ -208,15 +210,15 @@ async fn same_message_is_applied_once(b: Backend) {
             .unwrap();
         assert_eq!(replay, ApplyOutcome::Duplicate);
     }
-    assert!(s.mark_seen(856_254_490, 43).await.unwrap());
-    assert!(!s.mark_seen(856_254_490, 43).await.unwrap());
+    assert!(s.mark_seen("", 856_254_490, 43).await.unwrap());
+    assert!(!s.mark_seen("", 856_254_490, 43).await.unwrap());
     assert!(
-        !s.mark_seen(856_254_490, 42).await.unwrap(),
+        !s.mark_seen("", 856_254_490, 42).await.unwrap(),
         "seen as a credit"
     );
-    assert!(s.mark_seen(856_254_490, 7).await.unwrap());
-    assert_eq!(s.last_message_id(856_254_490).await.unwrap(), Some(43));
-    assert_eq!(s.last_message_id(1).await.unwrap(), None);
+    assert!(s.mark_seen("", 856_254_490, 7).await.unwrap());
+    assert_eq!(s.last_message_id("", 856_254_490).await.unwrap(), Some(43));
+    assert_eq!(s.last_message_id("", 1).await.unwrap(), None);
     assert!(
         s.list_credits(CreditOutcome::Late, 10)
             .await
@@ -449,6 +451,27 @@ async fn two_store_handles_never_issue_the_same_amount(b: Backend) {
     assert_eq!(held, vec![(String::new(), 60)]);
 }
 
+/// A source that is behind holds the sweep of every process on the store;
+/// the hold ends when released, or by itself if the holder dies.
+async fn an_expiry_hold_is_seen_by_every_handle_and_lapses(b: Backend) {
+    let Some(ctx) = open(b, "expiry_hold", 2) else {
+        return;
+    };
+    let (holder, other) = (&ctx.stores[0], &ctx.stores[1]);
+    assert!(!other.expiry_held().await.unwrap());
+    holder.hold_expiry(60_000).await.unwrap();
+    assert!(other.expiry_held().await.unwrap());
+    holder.release_expiry().await.unwrap();
+    assert!(!other.expiry_held().await.unwrap());
+    holder.hold_expiry(200).await.unwrap();
+    assert!(other.expiry_held().await.unwrap());
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert!(
+        !other.expiry_held().await.unwrap(),
+        "a dead holder's hold lapses"
+    );
+}
+
 async fn two_sweepers_cancel_each_transaction_once(b: Backend) {
     let Some(ctx) = open(b, "sweepers", 2) else {
         return;
@@ -594,7 +617,7 @@ async fn redis_failed_credit_is_not_marked_seen() {
         "{failed:?}"
     );
     assert_eq!(
-        s.last_message_id(856_254_490).await.unwrap(),
+        s.last_message_id("", 856_254_490).await.unwrap(),
         None,
         "a failed step must not move the chat's last message id"
     );
@@ -613,7 +636,7 @@ async fn redis_failed_credit_is_not_marked_seen() {
         ApplyOutcome::Confirmed { transaction, .. } => assert_eq!(transaction.id, tx.id),
         other => panic!("the retry of a failed credit was {other:?}"),
     }
-    assert_eq!(s.last_message_id(856_254_490).await.unwrap(), Some(77));
+    assert_eq!(s.last_message_id("", 856_254_490).await.unwrap(), Some(77));
 }
 
 /// A reversal (`❌ Отмена` / `OTMENA`) of a credit that confirmed an order is
@@ -873,10 +896,10 @@ async fn retention_removes_what_ended_and_still_refuses_replays(b: Backend) {
             .await
             .unwrap();
         assert_eq!(replay, ApplyOutcome::Duplicate, "message {id}");
-        assert!(!s.mark_seen(chat, id).await.unwrap());
+        assert!(!s.mark_seen("", chat, id).await.unwrap());
     }
-    assert_eq!(s.last_message_id(chat).await.unwrap(), Some(4));
-    assert!(s.mark_seen(chat, 5).await.unwrap());
+    assert_eq!(s.last_message_id("", chat).await.unwrap(), Some(4));
+    assert!(s.mark_seen("", chat, 5).await.unwrap());
 }
 
 /// Redis after retention holds nothing of the removed records (no stray
@@ -956,9 +979,9 @@ async fn redis_retention_leaves_no_stray_keys() {
         .collect();
     assert!(stray.is_empty(), "left behind: {stray:?}");
     for id in [50, 52, 60, 63] {
-        assert!(!s.mark_seen(chat, id).await.unwrap(), "message {id}");
+        assert!(!s.mark_seen("", chat, id).await.unwrap(), "message {id}");
     }
-    assert!(s.mark_seen(chat, 64).await.unwrap());
+    assert!(s.mark_seen("", chat, 64).await.unwrap());
 }
 
 /// Redis commands run so far, by `INFO commandstats` (the INFO calls that

@@ -50,16 +50,16 @@ impl State {
         out.credits = old.len();
         self.forget_credits(&old);
 
-        let seen: Vec<(i64, i64)> = self
+        let seen: Vec<(String, i64)> = self
             .seen
             .iter()
             .filter(|(_, at)| **at <= cutoff)
             .take(max)
-            .map(|(key, _)| *key)
+            .map(|(key, _)| key.clone())
             .collect();
         for (chat, msg) in &seen {
-            self.seen.remove(&(*chat, *msg));
-            let floor = self.seen_floor.entry(*chat).or_insert(*msg);
+            self.seen.remove(&(chat.clone(), *msg));
+            let floor = self.seen_floor.entry(chat.clone()).or_insert(*msg);
             *floor = (*floor).max(*msg);
         }
         out.seen = seen.len();

@@ -11,7 +11,7 @@ use crate::store::{
 
 impl State {
     pub(super) fn apply_reversal(&mut self, c: IncomingCredit) -> Result<ApplyOutcome, StoreError> {
-        if self.is_seen(c.chat_id, c.message_id) {
+        if self.is_seen(&crate::store::chat_key(&c.scope, c.chat_id), c.message_id) {
             return Ok(ApplyOutcome::Duplicate);
         }
         let unmatched = |st: &mut State, reason: &str| ApplyOutcome::Unmatched {

@@ -20,11 +20,13 @@ pub(super) struct State {
     pub(super) held: HashMap<(String, i64), (String, Option<Millis>)>,
     pub(super) deadlines: BTreeSet<(Millis, String)>,
     pub(super) idempotency: HashMap<String, (String, String, Millis)>,
-    /// (chat, message id) -> when it was applied.
-    pub(super) seen: HashMap<(i64, i64), Millis>,
-    /// chat -> the highest message id `prune` forgot: ids up to it are seen.
-    pub(super) seen_floor: HashMap<i64, i64>,
-    pub(super) last_message: HashMap<i64, i64>,
+    /// (chat key, message id) -> when it was applied; see `store::chat_key`.
+    pub(super) seen: HashMap<(String, i64), Millis>,
+    /// chat key -> the highest message id `prune` forgot: ids up to it are seen.
+    pub(super) seen_floor: HashMap<String, i64>,
+    pub(super) last_message: HashMap<String, i64>,
+    /// The account that owns the unscoped per-chat state.
+    pub(super) chat_owner: Option<i64>,
     pub(super) credits: HashMap<String, CreditRecord>,
     pub(super) credit_order: Vec<String>,
     pub(super) events: HashMap<String, Event>,
@@ -109,7 +111,11 @@ impl State {
         tx: Option<&str>,
         reason: Option<&str>,
     ) -> CreditRecord {
-        self.see(credit.chat_id, credit.message_id, credit.received_at);
+        self.see(
+            crate::store::chat_key(&credit.scope, credit.chat_id),
+            credit.message_id,
+            credit.received_at,
+        );
         let record = CreditRecord {
             id: credit.credit_id.clone(),
             kind,
@@ -132,19 +138,19 @@ impl State {
     }
 
     /// Whether a message was applied (or is older than what dedupe forgot).
-    pub(super) fn is_seen(&self, chat_id: i64, message_id: i64) -> bool {
+    pub(super) fn is_seen(&self, chat_key: &str, message_id: i64) -> bool {
         self.seen_floor
-            .get(&chat_id)
+            .get(chat_key)
             .is_some_and(|floor| message_id <= *floor)
-            || self.seen.contains_key(&(chat_id, message_id))
+            || self.seen.contains_key(&(chat_key.to_string(), message_id))
     }
 
-    pub(super) fn see(&mut self, chat_id: i64, message_id: i64, now: Millis) -> bool {
-        if self.is_seen(chat_id, message_id) {
+    pub(super) fn see(&mut self, chat_key: String, message_id: i64, now: Millis) -> bool {
+        if self.is_seen(&chat_key, message_id) {
             return false;
         }
-        self.seen.insert((chat_id, message_id), now);
-        let last = self.last_message.entry(chat_id).or_insert(message_id);
+        self.seen.insert((chat_key.clone(), message_id), now);
+        let last = self.last_message.entry(chat_key).or_insert(message_id);
         *last = (*last).max(message_id);
         true
     }
@@ -231,7 +237,7 @@ impl State {
     ) -> Result<ApplyOutcome, StoreError> {
         // Marked seen only with the record of what became of the message
         // (`record_credit`), never before a step that can still fail.
-        if self.is_seen(c.chat_id, c.message_id) {
+        if self.is_seen(&crate::store::chat_key(&c.scope, c.chat_id), c.message_id) {
             return Ok(ApplyOutcome::Duplicate);
         }
         let now = c.received_at;

@@ -15,7 +15,7 @@ pub(super) async fn apply_reversal(
 ) -> Result<ApplyOutcome, StoreError> {
     let fields = codec::credit_fields(&c);
     let mut args = vec![
-        c.chat_id.to_string(),
+        crate::store::chat_key(&c.scope, c.chat_id),
         c.message_id.to_string(),
         c.credit_id.clone(),
         c.event_id.clone(),
