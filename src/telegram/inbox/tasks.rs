@@ -44,36 +44,46 @@ pub(super) async fn relay(
 }
 
 /// Reads the update stream for good, handing on accepted messages and errors.
+/// It saves grammers' update state after each message it hands on, and at
+/// least every half minute of other traffic, so a restart fetches little.
 pub(super) async fn read_updates(
     mut stream: UpdateStream,
     watched: Vec<i64>,
     health: Health,
     to: mpsc::Sender<Event>,
 ) {
+    let mut synced = Instant::now();
     loop {
         let event = match stream.next().await {
-            Ok(Update::NewMessage(m)) => match accept(&m, &watched) {
-                Some(message) => Ok(message),
-                None => continue,
-            },
-            Ok(_) => continue,
-            Err(e) => Err((Instant::now(), health.classify(e))),
+            Ok(Update::NewMessage(m)) => accept(&m, &watched).map(Ok),
+            Ok(_) => None,
+            Err(e) => Some(Err((Instant::now(), health.classify(e)))),
         };
-        let failed = event.is_err();
-        if to.send(event).await.is_err() {
+        let failed = matches!(event, Some(Err(_)));
+        let handed_on = event.is_some();
+        if let Some(event) = event
+            && to.send(event).await.is_err()
+        {
             return;
         }
         if failed {
             // grammers retries the pending difference on the next call.
             tokio::time::sleep(Duration::from_secs(1)).await;
-        } else if tokio::time::timeout(Duration::from_secs(5), stream.sync_update_state())
-            .await
-            .is_err()
-        {
-            tracing::warn!("cannot save the Telegram update state (session file busy)");
+        } else if handed_on || synced.elapsed() >= SYNC_EVERY {
+            synced = Instant::now();
+            match tokio::time::timeout(Duration::from_secs(5), stream.sync_update_state()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "cannot save the Telegram update state"),
+                Err(_) => {
+                    tracing::warn!("cannot save the Telegram update state (session file busy)")
+                }
+            }
         }
     }
 }
+
+/// How often the update state is saved when no watched message arrives.
+const SYNC_EVERY: Duration = Duration::from_secs(30);
 
 /// Probes Telegram every `probe_every`; a probe that hangs drops the home
 /// connection (the next request reconnects), and any failure raises an alarm.
