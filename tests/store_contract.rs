@@ -30,6 +30,8 @@ support::both!(
     reversal_that_matches_nothing_is_listed_unmatched,
     retention_removes_what_ended_and_still_refuses_replays,
     an_expiry_hold_is_seen_by_every_handle_and_lapses,
+    a_round_price_is_never_a_unique_amount,
+    a_card_less_credit_can_pay_only_one_order,
 );
 
 /// The tests' clock starts at the real time: Redis forgets an ended hold by
@@ -506,6 +508,54 @@ async fn two_sweepers_cancel_each_transaction_once(b: Backend) {
         let events = ctx.stores[1].events(id).await.unwrap();
         assert_eq!(events.len(), 1, "one cancel event for {id}");
         assert_eq!(events[0].action, Action::Cancel);
+    }
+}
+
+/// Issue 14.1: 25 orders at 29 990 never get a multiple of 10 (30 000 is a
+/// list price a buyer may pay by mistake), and such a payment confirms none.
+async fn a_round_price_is_never_a_unique_amount(b: Backend) {
+    let Some(ctx) = open(b, "round", 1) else {
+        return;
+    };
+    let s = ctx.stores[0].as_ref();
+    let mut got = Vec::new();
+    for _ in 0..25 {
+        let mut new = new_tx(29_990, &[], *T0);
+        new.limit = 40;
+        match s.create(new).await.unwrap() {
+            CreateOutcome::Created(tx) => got.push(major(&tx)),
+            other => panic!("{other:?}"),
+        }
+    }
+    let want: Vec<i64> = (29_991..30_018).filter(|a| a % 10 != 0).collect();
+    assert_eq!(got, want, "smallest free offsets, skipping round amounts");
+    let round = credit(1, 30_000, &[""], *T0 + 1, *T0 + 1);
+    let outcome = s.apply_credit(round).await.unwrap();
+    assert!(
+        matches!(&outcome, ApplyOutcome::Unmatched { credit } if credit.reason.as_deref() == Some("no_transaction")),
+        "{outcome:?}"
+    );
+}
+
+/// Issue 14.2: two orders at one price on two cards that a message without
+/// card digits cannot tell apart get different amounts, and each card-less
+/// credit confirms its own order (never `ambiguous_card`).
+async fn a_card_less_credit_can_pay_only_one_order(b: Backend) {
+    let Some(ctx) = open(b, "card_less", 1) else {
+        return;
+    };
+    let s = ctx.stores[0].as_ref();
+    let kaspi = ["4400430212341234", "4400****5678"];
+    let two = cards(&kaspi);
+    let first = create(s, 7_000, &two, *T0).await;
+    let second = create(s, 7_000, &two, *T0).await;
+    assert_ne!(first.amount, second.amount, "{first:?} {second:?}");
+    for (i, tx) in [&first, &second].into_iter().enumerate() {
+        let c = credit(i as i64 + 1, major(tx), &kaspi, *T0 + 1, *T0 + 1);
+        match s.apply_credit(c).await.unwrap() {
+            ApplyOutcome::Confirmed { transaction, .. } => assert_eq!(transaction.id, tx.id),
+            other => panic!("a card-less credit for {} must confirm {}: {other:?}", major(tx), tx.id),
+        }
     }
 }
 
