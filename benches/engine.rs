@@ -12,6 +12,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use paycue::allocation::{CardClasses, DEFAULT_ROUND_STEP};
 use paycue::engine::CreateRequest;
 use paycue::money::Money;
 use paycue::store::{CreateOutcome, NewTransaction, RedisStore, Store, StoreSettings};
@@ -124,8 +125,9 @@ async fn create_cost_vs_held(rounds: usize) {
         id: uuid::Uuid::new_v4().to_string(),
         requested_amount: price,
         currency: "UZS".into(),
-        cards: Vec::new(),
+        cards: CardClasses::default(),
         limit: 1000,
+        round_step: DEFAULT_ROUND_STEP,
         created_at: now_ms(),
         expires_at: now_ms() + 1_800_000,
         metadata: None,

@@ -140,7 +140,7 @@ async fn metrics(State(engine): State<Arc<Engine>>) -> Response {
     let held = engine.store.held_counts(&keys).await.ok();
     engine
         .metrics
-        .set_amounts(&config.cards, config.limit, held.as_deref());
+        .set_amounts(&config.card_keys(), config.limit, held.as_deref());
     (
         [(
             axum::http::header::CONTENT_TYPE,
