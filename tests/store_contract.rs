@@ -565,7 +565,11 @@ async fn a_card_less_credit_can_pay_only_one_order(b: Backend) {
         let c = credit(i as i64 + 1, major(tx), &kaspi, *T0 + 1, *T0 + 1);
         match s.apply_credit(c).await.unwrap() {
             ApplyOutcome::Confirmed { transaction, .. } => assert_eq!(transaction.id, tx.id),
-            other => panic!("a card-less credit for {} must confirm {}: {other:?}", major(tx), tx.id),
+            other => panic!(
+                "a card-less credit for {} must confirm {}: {other:?}",
+                major(tx),
+                tx.id
+            ),
         }
     }
 }

@@ -118,7 +118,11 @@ mod tests {
 
     #[test]
     fn cards_of_one_bank_share_and_other_banks_do_not() {
-        let got = classes(&["kaspi:4400****1111", "humo:9860****2222", "kaspi:4400****3333"]);
+        let got = classes(&[
+            "kaspi:4400****1111",
+            "humo:9860****2222",
+            "kaspi:4400****3333",
+        ]);
         assert_eq!(
             got,
             vec![
@@ -131,14 +135,21 @@ mod tests {
     #[test]
     fn a_card_without_a_bank_joins_every_class() {
         let got = classes(&["humo:9860****2222", "8600****4444"]);
-        assert_eq!(got, vec![vec!["9860****2222".to_string(), "8600****4444".into()]]);
+        assert_eq!(
+            got,
+            vec![vec!["9860****2222".to_string(), "8600****4444".into()]]
+        );
         assert_eq!(classes(&[]), vec![vec![String::new()]]);
     }
 
     #[test]
     fn a_card_less_message_only_reaches_one_class() {
         let configs: [&[&str]; 4] = [
-            &["kaspi:4400****1111", "humo:9860****2222", "kaspi:4400****3333"],
+            &[
+                "kaspi:4400****1111",
+                "humo:9860****2222",
+                "kaspi:4400****3333",
+            ],
             &["humo:9860****2222", "8600****4444", "halyk:4405****5555"],
             &["9860****2222", "8600****4444"],
             &["humo:9860****2222", "uzcard:8600****4444"],
@@ -162,7 +173,10 @@ mod tests {
             .iter()
             .map(|s| spec(s))
             .collect();
-        assert_eq!(message_cards(&specs, "humo", Some("2222")), vec!["9860****2222"]);
+        assert_eq!(
+            message_cards(&specs, "humo", Some("2222")),
+            vec!["9860****2222"]
+        );
         assert!(message_cards(&specs, "humo", Some("9999")).is_empty());
         assert_eq!(message_cards(&specs, "kaspi", None), vec!["4400****1111"]);
         assert!(message_cards(&specs, "halyk", None).is_empty());
@@ -172,7 +186,9 @@ mod tests {
     #[test]
     fn offsets_alternate_over_a_class() {
         let class = vec!["a".to_string(), "b".into()];
-        let got: Vec<_> = (1..=4).filter_map(|k| CardClasses::card_at(&class, k)).collect();
+        let got: Vec<_> = (1..=4)
+            .filter_map(|k| CardClasses::card_at(&class, k))
+            .collect();
         assert_eq!(got, ["a", "b", "a", "b"]);
         assert_eq!(CardClasses::card_at(&class, 0), None);
     }

@@ -120,14 +120,19 @@ mod tests {
         let got = order(Money::from_major(29_990), &CardClasses::default(), 10, 0);
         assert_eq!(got.len(), 10);
         // A price with minor units never lands on a round amount.
-        let got = candidates(Money::from_minor(2_999_050), &CardClasses::default(), 10, 10);
+        let got = candidates(
+            Money::from_minor(2_999_050),
+            &CardClasses::default(),
+            10,
+            10,
+        );
         assert_eq!(got.map(|c| c.len()), Some(10));
     }
 
     #[test]
     fn implicit_card_and_fractional_price() {
-        let slots = candidates(Money::from_minor(2_000_050), &CardClasses::default(), 2, 10)
-            .unwrap();
+        let slots =
+            candidates(Money::from_minor(2_000_050), &CardClasses::default(), 2, 10).unwrap();
         assert_eq!(slots.len(), 2);
         assert_eq!(
             slots[0].slot,
@@ -142,6 +147,9 @@ mod tests {
     #[test]
     fn overflow_is_refused_not_wrapped() {
         let cards = CardClasses::default();
-        assert_eq!(candidates(Money::from_minor(i64::MAX - 50), &cards, 1, 10), None);
+        assert_eq!(
+            candidates(Money::from_minor(i64::MAX - 50), &cards, 1, 10),
+            None
+        );
     }
 }

@@ -54,8 +54,7 @@ pub(super) async fn create(
             let card = class
                 .zip(offset)
                 .and_then(|(class, k)| CardClasses::card_at(class, k));
-            let amount =
-                offset.and_then(|k| price.checked_add(i64::from(k).checked_mul(SCALE)?));
+            let amount = offset.and_then(|k| price.checked_add(i64::from(k).checked_mul(SCALE)?));
             let (Some(card), Some(amount)) = (card, amount) else {
                 return Err(StoreError::Corrupt("create replied a bad slot".into()));
             };
