@@ -157,7 +157,7 @@ async fn create_cost_vs_held(rounds: usize) {
                 .expect("cancel");
         }
         println!("  {level:>4} held: {}", summary(samples));
-        redis_time_per_create(&redis, &store, &new, level).await;
+        redis_time_per_create(&redis, &store, &new).await;
     }
 }
 
@@ -168,14 +168,13 @@ async fn redis_time_per_create(
     redis: &support::RedisServer,
     store: &RedisStore,
     new: &impl Fn() -> NewTransaction,
-    level: usize,
 ) {
     let client = redis::Client::open(redis.url()).expect("redis url");
     let mut conn = client
         .get_multiplexed_async_connection()
         .await
         .expect("redis");
-    let mut cmd = |args: &[&str]| {
+    let cmd = |args: &[&str]| {
         let mut c = redis::cmd(args[0]);
         for a in &args[1..] {
             c.arg(*a);
@@ -214,6 +213,9 @@ async fn redis_time_per_create(
         stat("zscore", "calls") / n as f64,
     );
     for id in ids {
-        store.cancel(&id, "evt_bench", now_ms()).await.expect("cancel");
+        store
+            .cancel(&id, "evt_bench", now_ms())
+            .await
+            .expect("cancel");
     }
 }

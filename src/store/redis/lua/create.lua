@@ -16,10 +16,10 @@
 --
 -- Cost: the first non-round offset is checked directly (one ZSCORE per card
 -- of the class): that is the whole search for a price with nothing taken.
--- Otherwise a galloping search on "how many of price+1 .. price+k are
--- used" (ZCOUNT per card, O(log n), plus the round ones by arithmetic)
--- finds the first k where fewer than k are used in about 2 log2(k)
--- probes, however many orders are pending at that price. Whole units stay
+-- Otherwise a bisection on "how many of price+1 .. price+k are used"
+-- (ZCOUNT per card, O(log n), plus the round ones by arithmetic) finds the
+-- first k where fewer than k are used: within the first 32 offsets in 6
+-- probes, else in about 2 + log2(LIMIT), however many orders are pending. Whole units stay
 -- below 2^53 (config caps amounts at 10^13), so Lua's numbers hold them
 -- exactly; they are written with ms(), never Lua's default number format.
 local id, requested, currency = ARGV[1], ARGV[2], ARGV[3]
@@ -89,16 +89,15 @@ local function smallest(class, hi)
   local first = is_round(1) and 2 or 1
   if first > hi then return nil end
   if free(class, first) then return first end
-  -- Gallop: double the bound until some offset below it is free ...
-  local lo, probe = first + 1, first
-  while true do
-    probe = math.min(probe * 2, hi)
-    if used(class, probe) < probe then break end
-    if probe >= hi then return nil end
-    lo = probe + 1
+  -- Two tiers: a busy price usually has a free offset among the first 32
+  -- (5 more probes); only a crowded one bisects the whole window.
+  local lo, top = first + 1, math.min(32, hi)
+  if lo > top then return nil end
+  if used(class, top) >= top then
+    if top >= hi then return nil end
+    lo, top = top + 1, hi
+    if used(class, top) >= top then return nil end
   end
-  -- ... then bisect between the last full bound and that one.
-  local top = probe
   while lo < top do
     local mid = math.floor((lo + top) / 2)
     if used(class, mid) < mid then top = mid else lo = mid + 1 end
