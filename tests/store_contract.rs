@@ -725,8 +725,7 @@ async fn reversal_of_a_confirmed_credit_is_recorded_once(b: Backend) {
         return;
     };
     let s = ctx.stores[0].as_ref();
-    let two = cards(&["8600123412347466", "9860****4428"]);
-    let tx = create(s, 600, &two, *T0).await;
+    let tx = create(s, 600, &[&["8600123412347466"], &["9860****4428"]], *T0).await;
     let card = tx.card.clone().unwrap();
     let paid = s
         .apply_credit(credit(1, 601, &[&card], *T0 + 10, *T0 + 11))
@@ -1095,7 +1094,7 @@ async fn redis_held_counts_cost_does_not_grow_with_the_keyspace() {
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
     let two = cards(&["8600123412347466", "9860****4428"]);
     for _ in 0..3 {
-        create(s, 500, &two, *T0).await;
+        create(s, 500, &[&["8600123412347466"], &["9860****4428"]], *T0).await;
     }
     let cost = |conn: &mut ::redis::aio::MultiplexedConnection| {
         let mut conn = conn.clone();

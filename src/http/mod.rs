@@ -135,7 +135,7 @@ async fn metrics(State(engine): State<Arc<Engine>>) -> Response {
     let keys = if config.cards.is_empty() {
         vec![crate::allocation::IMPLICIT_CARD.to_string()]
     } else {
-        config.cards.clone()
+        config.card_keys()
     };
     let held = engine.store.held_counts(&keys).await.ok();
     engine
