@@ -1,4 +1,4 @@
-//! Wiring: the HTTP server, the webhook workers and the expiry sweep, all
+//! Wiring: the HTTP server, the webhook workers, the expiry and retention sweeps, all
 //! stopped by one shutdown signal. Message sources run beside it (see `cli`).
 
 use std::future::Future;
@@ -31,6 +31,7 @@ pub async fn serve(
     let (stop_tx, stop_rx) = watch::channel(false);
     let workers = tokio::spawn(worker::run_pool(engine.clone(), stop_rx.clone()));
     let expiry = tokio::spawn(engine.clone().run_expiry(stop_rx.clone()));
+    let retention = tokio::spawn(crate::retention::run(engine.clone(), stop_rx.clone()));
     let config = &engine.config;
     let limits = server::Limits {
         max_connections: server::connection_cap(config.http_max_connections, config.workers),
@@ -51,6 +52,7 @@ pub async fn serve(
     trigger.abort();
     let _ = workers.await;
     let _ = expiry.await;
+    let _ = retention.await;
     result
 }
 

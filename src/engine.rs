@@ -8,11 +8,11 @@ use std::sync::Arc;
 use tokio::sync::{Notify, watch};
 
 use crate::allocation;
-use crate::config::{Config, card_last4};
+use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::model::{Millis, now_millis};
 use crate::money::Money;
-use crate::parsers::{self, Bank, Kind};
+use crate::parsers::{self, Kind};
 use crate::store::{
     ApplyOutcome, CancelOutcome, CreateOutcome, IncomingCredit, NewTransaction, Store, StoreError,
 };
@@ -61,6 +61,7 @@ impl IngestOutcome {
             IngestOutcome::Applied(ApplyOutcome::Confirmed { .. }) => "confirmed",
             IngestOutcome::Applied(ApplyOutcome::Late { .. }) => "late",
             IngestOutcome::Applied(ApplyOutcome::Unmatched { .. }) => "unmatched",
+            IngestOutcome::Applied(ApplyOutcome::Reversed { .. }) => "reversed",
             IngestOutcome::Applied(ApplyOutcome::Duplicate) => "duplicate",
         }
     }
@@ -69,7 +70,8 @@ impl IngestOutcome {
         match self {
             IngestOutcome::Applied(
                 ApplyOutcome::Confirmed { transaction, .. }
-                | ApplyOutcome::Late { transaction, .. },
+                | ApplyOutcome::Late { transaction, .. }
+                | ApplyOutcome::Reversed { transaction, .. },
             ) => Some(&transaction.id),
             _ => None,
         }
@@ -103,17 +105,20 @@ pub struct Engine {
     /// The logged-in account's scope of per-chat state (`Store::chat_scope`);
     /// empty for sources without an account (stdin).
     scope: std::sync::RwLock<String>,
+    /// `CARDS` grouped for allocation (computed once).
+    classes: allocation::CardClasses,
 }
 
 impl Engine {
     pub fn new(config: Config, store: Arc<dyn Store>) -> Arc<Engine> {
         Arc::new(Engine {
-            config,
             store,
             outbox: Notify::new(),
             metrics: Metrics::default(),
             caught_up: watch::channel(false).0,
             scope: std::sync::RwLock::new(String::new()),
+            classes: allocation::CardClasses::of(&config.cards),
+            config,
         })
     }
 
@@ -128,8 +133,9 @@ impl Engine {
             id: uuid::Uuid::new_v4().to_string(),
             requested_amount: req.amount,
             currency: self.config.currency.clone(),
-            cards: self.config.cards.clone(),
+            cards: self.classes.clone(),
             limit: self.config.limit,
+            round_step: self.config.round_step,
             created_at: now,
             expires_at: now + self.config.tx_ttl.as_millis() as i64,
             metadata: req.metadata,
@@ -173,7 +179,7 @@ impl Engine {
         }
         let note = parsers::parse(Some(msg.sender_id), None, &msg.text);
         self.metrics.message(note.kind.as_str());
-        let (Kind::Credit, Some(amount)) = (note.kind, note.amount) else {
+        let (Kind::Credit | Kind::Reversal, Some(amount)) = (note.kind, note.amount) else {
             let fresh = self
                 .store
                 .mark_seen(&self.scope(), msg.chat(), msg.message_id)
@@ -185,7 +191,9 @@ impl Engine {
                 IngestOutcome::Duplicate
             });
         };
-        self.metrics.credits_parsed.inc();
+        if note.kind == Kind::Credit {
+            self.metrics.credits_parsed.inc();
+        }
         let credit = IncomingCredit {
             credit_id: uuid::Uuid::new_v4().to_string(),
             event_id: new_event_id(),
@@ -194,7 +202,11 @@ impl Engine {
             amount,
             currency: note.currency.clone(),
             card_last4: note.card.clone(),
-            cards: self.cards_for(note.bank, note.card.as_deref()),
+            cards: allocation::message_cards(
+                &self.config.cards,
+                note.bank.as_str(),
+                note.card.as_deref(),
+            ),
             expected_currency: self.config.currency.clone(),
             sender_id: msg.sender_id,
             chat_id: msg.chat(),
@@ -203,30 +215,18 @@ impl Engine {
             date: msg.date,
             received_at: now_millis(),
         };
-        let outcome = self.store.apply_credit(credit).await?;
+        // A reversal (the bank took a credit back) is matched against the
+        // confirmed credits, never against pending orders.
+        let outcome = if note.kind == Kind::Reversal {
+            self.store.apply_reversal(credit).await?
+        } else {
+            self.store.apply_credit(credit).await?
+        };
         self.observe(&outcome);
         Ok(match outcome {
             ApplyOutcome::Duplicate => IngestOutcome::Duplicate,
             other => IngestOutcome::Applied(other),
         })
-    }
-
-    /// Store card keys a credit may belong to. With `CARDS` unset there is one
-    /// implicit card and the message's card is not checked.
-    fn cards_for(&self, _bank: Bank, last4: Option<&str>) -> Vec<String> {
-        if self.config.cards.is_empty() {
-            return vec![allocation::IMPLICIT_CARD.to_string()];
-        }
-        match last4 {
-            Some(l4) => self
-                .config
-                .cards
-                .iter()
-                .filter(|c| card_last4(c).as_deref() == Some(l4))
-                .cloned()
-                .collect(),
-            None => self.config.cards.clone(),
-        }
     }
 
     fn observe(&self, outcome: &ApplyOutcome) {
@@ -249,10 +249,18 @@ impl Engine {
                 tracing::warn!(transaction_id = %transaction.id, credit_id = %credit.id, amount = %credit.amount, "late payment for an ended transaction");
                 self.outbox.notify_waiters();
             }
+            ApplyOutcome::Reversed {
+                transaction,
+                credit,
+            } => {
+                self.metrics.reversed.inc();
+                tracing::warn!(transaction_id = %transaction.id, credit_id = %credit.id, amount = %credit.amount, "the bank reversed a confirmed payment");
+                self.outbox.notify_waiters();
+            }
             ApplyOutcome::Unmatched { credit } => {
                 self.metrics
                     .unmatched(credit.reason.as_deref().unwrap_or("unknown"));
-                tracing::warn!(credit_id = %credit.id, amount = %credit.amount, card = credit.card_last4.as_deref().unwrap_or("none"), reason = credit.reason.as_deref().unwrap_or("unknown"), "credit matches no transaction");
+                tracing::warn!(credit_id = %credit.id, kind = credit.kind.as_str(), amount = %credit.amount, card = credit.card_last4.as_deref().unwrap_or("none"), reason = credit.reason.as_deref().unwrap_or("unknown"), "credit matches no transaction");
             }
         }
     }

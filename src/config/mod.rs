@@ -14,6 +14,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::allocation::{CardSpec, DEFAULT_ROUND_STEP};
 use crate::money::Money;
 
 mod endpoints;
@@ -21,9 +22,12 @@ mod scalars;
 
 pub use endpoints::{card_last4, redact_url, redis_url};
 pub use scalars::parse_duration;
+use scalars::retention_key;
 
 use endpoints::{host_key, parse_cards, parse_secret, parse_watch_ids, webhook_url_key};
-use scalars::{app_id_key, backoff_key, bool_key, duration_key, log_format_key, number_key};
+use scalars::{
+    app_id_key, backoff_key, bool_key, duration_key, log_format_key, number_key, round_step_key,
+};
 
 /// Raw values as given (strings); `Config::from_raw` validates them.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -52,6 +56,8 @@ pub struct RawConfig {
     pub debug: Option<String>,
     #[arg(long, env = "LIMIT", global = true)]
     pub limit: Option<String>,
+    #[arg(long, env = "ROUND_STEP", global = true)]
+    pub round_step: Option<String>,
     #[arg(long, env = "API_KEY", global = true, hide_env_values = true)]
     pub api_key: Option<String>,
     #[arg(long, env = "WEBHOOK_SECRET", global = true, hide_env_values = true)]
@@ -66,6 +72,8 @@ pub struct RawConfig {
     pub tx_ttl: Option<String>,
     #[arg(long, env = "AMOUNT_HOLD", global = true)]
     pub amount_hold: Option<String>,
+    #[arg(long, env = "RETENTION", global = true)]
+    pub retention: Option<String>,
     #[arg(long, env = "CARDS", global = true)]
     pub cards: Option<String>,
     #[arg(long, env = "CURRENCY", global = true)]
@@ -101,6 +109,8 @@ pub struct Config {
     pub port: u16,
     pub debug: bool,
     pub limit: u32,
+    /// Unique amounts are never a whole multiple of this (0: off).
+    pub round_step: u32,
     pub api_key: Option<String>,
     /// Decoded HMAC key of `WEBHOOK_SECRET`.
     pub webhook_secret: Option<Vec<u8>>,
@@ -109,8 +119,11 @@ pub struct Config {
     pub webhook_timeout: Duration,
     pub tx_ttl: Duration,
     pub amount_hold: Duration,
-    /// Cards as configured; empty means one implicit card.
-    pub cards: Vec<String>,
+    /// How long ended transactions (and what hangs off them) are kept;
+    /// `None`: forever (`RETENTION=off`).
+    pub retention: Option<Duration>,
+    /// Cards as configured (`bank:card` or `card`); empty means one implicit card.
+    pub cards: Vec<CardSpec>,
     pub currency: String,
     pub log_format: LogFormat,
     /// Open API connections at most (lowered at start to fit the file limit).
@@ -136,6 +149,7 @@ impl std::fmt::Debug for Config {
             .field("cards", &self.cards)
             .field("currency", &self.currency)
             .field("limit", &self.limit)
+            .field("round_step", &self.round_step)
             .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
             .field(
                 "webhook_secret",
@@ -243,6 +257,7 @@ impl Config {
             port: number_key("PORT", get(&raw.port), 10800, 0, 65535)? as u16,
             debug: bool_key("DEBUG", get(&raw.debug))?,
             limit: number_key("LIMIT", get(&raw.limit), 100, 1, 100_000)? as u32,
+            round_step: round_step_key(get(&raw.round_step))?,
             api_key,
             webhook_secret,
             webhook_retries: number_key("WEBHOOK_RETRIES", get(&raw.webhook_retries), 3, 0, 100)?
@@ -255,6 +270,7 @@ impl Config {
             )?,
             tx_ttl,
             amount_hold,
+            retention: retention_key(get(&raw.retention))?,
             cards,
             currency,
             log_format: log_format_key(get(&raw.log_format))?,
@@ -276,6 +292,11 @@ impl Config {
                 Duration::from_secs(15),
             )?,
         })
+    }
+
+    /// The card texts of `CARDS` (store keys; empty: the implicit card).
+    pub fn card_keys(&self) -> Vec<String> {
+        self.cards.iter().map(|c| c.card.clone()).collect()
     }
 
     /// Largest amount that may be asked for, so that price + LIMIT still fits.

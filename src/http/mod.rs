@@ -145,16 +145,21 @@ async fn health(State(engine): State<Arc<Engine>>) -> Response {
 /// Prometheus scrape. Behind the API key like the rest of the API: it shows
 /// business volume and card digits (see the README's Metrics section).
 async fn metrics(State(engine): State<Arc<Engine>>) -> Response {
+    let config = &engine.config;
+    let keys = if config.cards.is_empty() {
+        vec![crate::allocation::IMPLICIT_CARD.to_string()]
+    } else {
+        config.card_keys()
+    };
     // "Up" means paycue can write (as /health): a Redis that answers reads
     // but refuses writes is down for paycue's purposes.
     let held = match engine.store.ping().await {
-        Ok(()) => engine.store.held_counts().await.ok(),
+        Ok(()) => engine.store.held_counts(&keys).await.ok(),
         Err(_) => None,
     };
-    let config = &engine.config;
     engine
         .metrics
-        .set_amounts(&config.cards, config.limit, held.as_deref());
+        .set_amounts(&config.card_keys(), config.limit, held.as_deref());
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -6,8 +6,8 @@ use redis::Value;
 
 use super::codec;
 use super::{APPLY, CANCEL, CREATE, EXPIRE, MARK_SEEN, RedisStore, tag, tx_of};
-use crate::allocation::IMPLICIT_CARD;
-use crate::model::{CreditOutcome, CreditRecord, Millis, Transaction, TxStatus};
+use crate::allocation::CardClasses;
+use crate::model::{CreditKind, CreditOutcome, CreditRecord, Millis, Transaction, TxStatus};
 use crate::money::{Money, SCALE};
 use crate::store::{
     ApplyOutcome, CancelOutcome, CreateOutcome, EARLY_TOLERANCE_MS, IncomingCredit, NewTransaction,
@@ -20,11 +20,7 @@ pub(super) async fn create(
 ) -> Result<CreateOutcome, StoreError> {
     let (ikey, ifp) = new.idempotency.clone().unwrap_or_default();
     let price = new.requested_amount.minor();
-    let cards: Vec<String> = if new.cards.is_empty() {
-        vec![IMPLICIT_CARD.to_string()]
-    } else {
-        new.cards.clone()
-    };
+    let classes = new.cards.classes();
     let mut args = vec![
         new.id.clone(),
         price.to_string(),
@@ -41,17 +37,24 @@ pub(super) async fn create(
         (price / SCALE).to_string(),
         (price % SCALE).to_string(),
         new.limit.to_string(),
+        new.round_step.to_string(),
     ];
-    args.extend(cards.iter().cloned());
+    for class in &classes {
+        args.push(class.len().to_string());
+        args.extend(class.iter().cloned());
+    }
     let mut reply = codec::array(store.run(&CREATE, &args).await?)?.into_iter();
     match tag(&mut reply)?.as_str() {
         "created" => {
-            let card = tag(&mut reply)?
+            let class = tag(&mut reply)?
                 .parse::<usize>()
                 .ok()
-                .and_then(|i| cards.get(i));
-            let offset = tag(&mut reply)?.parse::<i64>().ok();
-            let amount = offset.and_then(|k| price.checked_add(k.checked_mul(SCALE)?));
+                .and_then(|i| classes.get(i));
+            let offset = tag(&mut reply)?.parse::<u32>().ok();
+            let card = class
+                .zip(offset)
+                .and_then(|(class, k)| CardClasses::card_at(class, k));
+            let amount = offset.and_then(|k| price.checked_add(i64::from(k).checked_mul(SCALE)?));
             let (Some(card), Some(amount)) = (card, amount) else {
                 return Err(StoreError::Corrupt("create replied a bad slot".into()));
             };
@@ -70,6 +73,8 @@ pub(super) async fn create(
                 paid_by: None,
                 late_credits: Vec::new(),
                 last_event: None,
+                reversed_at: None,
+                reversal: None,
             }))
         }
         "replayed" => Ok(CreateOutcome::Replayed(tx_of(reply.next())?)),
@@ -118,7 +123,12 @@ pub(super) async fn mark_seen(
     chat_key: &str,
     message_id: i64,
 ) -> Result<bool, StoreError> {
-    let args = [chat_key.to_string(), message_id.to_string()];
+    let now = crate::model::now_millis();
+    let args = [
+        chat_key.to_string(),
+        message_id.to_string(),
+        now.to_string(),
+    ];
     Ok(matches!(store.run(&MARK_SEEN, &args).await?, Value::Int(1)))
 }
 
@@ -152,12 +162,24 @@ pub(super) async fn apply_credit(
         "duplicate" => Ok(ApplyOutcome::Duplicate),
         "unmatched" => {
             let reason = tag(&mut reply)?;
-            let credit = credit_record(&c, CreditOutcome::Unmatched, None, Some(reason));
+            let credit = credit_record(
+                &c,
+                CreditKind::Credit,
+                CreditOutcome::Unmatched,
+                None,
+                Some(reason),
+            );
             Ok(ApplyOutcome::Unmatched { credit })
         }
         "confirmed" => {
             let transaction = tx_of(reply.next())?;
-            let credit = credit_record(&c, CreditOutcome::Confirmed, Some(&transaction.id), None);
+            let credit = credit_record(
+                &c,
+                CreditKind::Credit,
+                CreditOutcome::Confirmed,
+                Some(&transaction.id),
+                None,
+            );
             Ok(ApplyOutcome::Confirmed {
                 transaction,
                 credit,
@@ -165,7 +187,13 @@ pub(super) async fn apply_credit(
         }
         "late" => {
             let transaction = tx_of(reply.next())?;
-            let credit = credit_record(&c, CreditOutcome::Late, Some(&transaction.id), None);
+            let credit = credit_record(
+                &c,
+                CreditKind::Credit,
+                CreditOutcome::Late,
+                Some(&transaction.id),
+                None,
+            );
             Ok(ApplyOutcome::Late {
                 transaction,
                 credit,
@@ -176,14 +204,16 @@ pub(super) async fn apply_credit(
 }
 
 /// The credit record as the script wrote it.
-fn credit_record(
+pub(super) fn credit_record(
     c: &IncomingCredit,
+    kind: CreditKind,
     outcome: CreditOutcome,
     tx: Option<&str>,
     reason: Option<String>,
 ) -> CreditRecord {
     CreditRecord {
         id: c.credit_id.clone(),
+        kind,
         outcome,
         transaction_id: tx.map(str::to_string),
         reason,
