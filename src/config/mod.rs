@@ -18,9 +18,11 @@ use crate::allocation::{CardSpec, DEFAULT_ROUND_STEP};
 use crate::money::Money;
 
 mod endpoints;
+mod pay;
 mod scalars;
 
 pub use endpoints::{card_last4, redact_url, redis_url};
+pub use pay::{PaySettings, ReturnUrlError};
 pub use scalars::parse_duration;
 use scalars::retention_key;
 
@@ -80,6 +82,18 @@ pub struct RawConfig {
     pub currency: Option<String>,
     #[arg(long, env = "LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
+    #[arg(long, env = "PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    #[arg(long, env = "PAY_RETURN_ORIGINS", global = true)]
+    pub pay_return_origins: Option<String>,
+    #[arg(long, env = "PAY_LANG", global = true)]
+    pub pay_lang: Option<String>,
+    #[arg(long, env = "PAY_TIMEZONE", global = true)]
+    pub pay_timezone: Option<String>,
+    #[arg(long, env = "SHOP_NAME", global = true)]
+    pub shop_name: Option<String>,
+    #[arg(long, env = "CARD_HOLDER", global = true)]
+    pub card_holder: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +134,8 @@ pub struct Config {
     pub cards: Vec<CardSpec>,
     pub currency: String,
     pub log_format: LogFormat,
+    /// The buyer's payment page (`/pay/{id}`).
+    pub pay: PaySettings,
 }
 
 /// Secrets are never printed, not even in debug output.
@@ -261,6 +277,14 @@ impl Config {
             cards,
             currency,
             log_format: log_format_key(get(&raw.log_format))?,
+            pay: PaySettings::from_keys(
+                get(&raw.public_url),
+                get(&raw.pay_return_origins),
+                get(&raw.pay_lang),
+                get(&raw.shop_name),
+                get(&raw.card_holder),
+                get(&raw.pay_timezone),
+            )?,
         })
     }
 
