@@ -26,8 +26,8 @@ pub async fn serve(
     let mut stop_http = stop_rx.clone();
     // The payment page has a router of its own: API-wide layers stay off its
     // long-poll, which bounds itself (see `web::pay`).
-    let app = crate::http::router(engine.clone())
-        .merge(crate::web::pay::router(engine, stop_rx.clone()));
+    let app =
+        crate::http::router(engine.clone()).merge(crate::web::pay::router(engine, stop_rx.clone()));
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         let _ = stop_http.wait_for(|s| *s).await;
     });

@@ -75,12 +75,17 @@ async fn shows_amount_and_card_copies_and_turns_paid_without_reload() {
     let Some(b) = Browser::start("pay_browser_paid", true).await else {
         return;
     };
-    let app = spawn(Backend::Memory, "pay_browser_paid", tune).await.unwrap();
+    let app = spawn(Backend::Memory, "pay_browser_paid", tune)
+        .await
+        .unwrap();
     let tx = app.create(20000).await;
     let id = tx["transaction_id"].as_str().unwrap();
     open(&b, &app, id, "?lang=ru").await;
     fits_the_phone(&b).await;
-    let amount = text_of(b.eval("document.getElementById('amount').textContent").await);
+    let amount = text_of(
+        b.eval("document.getElementById('amount').textContent")
+            .await,
+    );
     assert_eq!(amount, "20\u{a0}001\u{a0}сум");
     let card = text_of(b.eval("document.getElementById('card').textContent").await);
     assert_eq!(card, "8600\u{a0}1234\u{a0}1234\u{a0}7466");
@@ -91,7 +96,10 @@ async fn shows_amount_and_card_copies_and_turns_paid_without_reload() {
     )
     .await;
     let copy = b.client.find(Locator::Css("button.copy")).await.unwrap();
-    assert!(copy.is_displayed().await.unwrap(), "copy button shown with JS");
+    assert!(
+        copy.is_displayed().await.unwrap(),
+        "copy button shown with JS"
+    );
     copy.click().await.unwrap();
     b.until(
         "document.querySelector('.copied').textContent === 'Скопировано'",
@@ -107,7 +115,11 @@ async fn shows_amount_and_card_copies_and_turns_paid_without_reload() {
         )
         .await
         .unwrap();
-    assert_eq!(pasted, json!("20001"), "the clipboard holds the plain amount");
+    assert_eq!(
+        pasted,
+        json!("20001"),
+        "the clipboard holds the plain amount"
+    );
     screenshot(&b, "pending-ru").await;
 
     b.eval("(window.notReloaded = true)").await;
@@ -119,7 +131,11 @@ async fn shows_amount_and_card_copies_and_turns_paid_without_reload() {
             "the open page turns to paid within 2 s of the credit",
         )
         .await;
-    assert_eq!(b.eval("window.notReloaded === true").await, json!(true), "no reload");
+    assert_eq!(
+        b.eval("window.notReloaded === true").await,
+        json!(true),
+        "no reload"
+    );
     eprintln!("paid shown {took:?} after the credit was applied");
     screenshot(&b, "paid-ru").await;
     b.close().await;
@@ -138,7 +154,9 @@ async fn countdown_follows_the_server_with_the_phone_clock_an_hour_off() {
     let Some(b) = Browser::start("pay_browser_clock", true).await else {
         return;
     };
-    let app = spawn(Backend::Memory, "pay_browser_clock", tune).await.unwrap();
+    let app = spawn(Backend::Memory, "pay_browser_clock", tune)
+        .await
+        .unwrap();
     let tx = app.create(15000).await;
     let id = tx["transaction_id"].as_str().unwrap();
     for shift_ms in [3_600_000i64, -3_600_000] {
@@ -146,17 +164,23 @@ async fn countdown_follows_the_server_with_the_phone_clock_an_hour_off() {
             "(() => {{ const R = Date, shift = {shift_ms}; class D extends R {{ constructor(...a) {{ if (a.length) {{ super(...a); }} else {{ super(R.now() + shift); }} }} static now() {{ return R.now() + shift; }} }} window.Date = D; }})();"
         );
         let added = b
-            .cdp("Page.addScriptToEvaluateOnNewDocument", json!({"source": script}))
+            .cdp(
+                "Page.addScriptToEvaluateOnNewDocument",
+                json!({"source": script}),
+            )
             .await;
         open(&b, &app, id, "?lang=en").await;
-        let skew = b.eval("Date.now() - performance.timeOrigin - performance.now()").await;
+        let skew = b
+            .eval("Date.now() - performance.timeOrigin - performance.now()")
+            .await;
         assert!(
             (skew.as_f64().unwrap() - shift_ms as f64).abs() < 60_000.0,
             "the page's clock is really off: {skew}"
         );
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let shown = seconds(&text_of(
-            b.eval("document.getElementById('countdown').textContent").await,
+            b.eval("document.getElementById('countdown').textContent")
+                .await,
         ));
         let (_, status) = app.get(&format!("/pay/{id}/status")).await;
         let server = status["data"]["seconds_left"].as_i64().unwrap();
@@ -165,7 +189,8 @@ async fn countdown_follows_the_server_with_the_phone_clock_an_hour_off() {
             "countdown {shown}s vs server {server}s with the clock {shift_ms} ms off"
         );
         assert_eq!(
-            b.eval("document.getElementById('state-pending').hidden").await,
+            b.eval("document.getElementById('state-pending').hidden")
+                .await,
             json!(false)
         );
         b.cdp(
@@ -201,9 +226,15 @@ async fn expiry_view_comes_on_time_and_never_says_pay_again() {
     )
     .await;
     let text = text_of(b.eval("document.body.innerText").await);
-    assert!(text.contains("If you already paid, your payment is recorded"), "{text}");
+    assert!(
+        text.contains("If you already paid, your payment is recorded"),
+        "{text}"
+    );
     assert!(!text.to_lowercase().contains("pay again"), "{text}");
-    assert!(!text.contains("20,001") || !text.contains("Copy"), "no pay button left: {text}");
+    assert!(
+        !text.contains("20,001") || !text.contains("Copy"),
+        "no pay button left: {text}"
+    );
     // The server's sweep agrees, and the page stops asking.
     b.until(
         "document.getElementById('pay').dataset.state === 'expired'",
@@ -222,19 +253,45 @@ async fn every_language_fits_the_phone() {
     let Some(b) = Browser::start("pay_browser_langs", true).await else {
         return;
     };
-    let app = spawn(Backend::Memory, "pay_browser_langs", tune).await.unwrap();
+    let app = spawn(Backend::Memory, "pay_browser_langs", tune)
+        .await
+        .unwrap();
     let tx = app.create(1250000).await;
     let id = tx["transaction_id"].as_str().unwrap();
     for (lang, h1, amount) in [
-        ("uz", "Aynan shu summani o‘tkazing", "1\u{a0}250\u{a0}001\u{a0}so‘m"),
-        ("ru", "Переведите ровно эту сумму", "1\u{a0}250\u{a0}001\u{a0}сум"),
-        ("kk", "Дәл осы соманы аударыңыз", "1\u{a0}250\u{a0}001\u{a0}сум"),
+        (
+            "uz",
+            "Aynan shu summani o‘tkazing",
+            "1\u{a0}250\u{a0}001\u{a0}so‘m",
+        ),
+        (
+            "ru",
+            "Переведите ровно эту сумму",
+            "1\u{a0}250\u{a0}001\u{a0}сум",
+        ),
+        (
+            "kk",
+            "Дәл осы соманы аударыңыз",
+            "1\u{a0}250\u{a0}001\u{a0}сум",
+        ),
         ("en", "Pay exactly this amount", "1,250,001\u{a0}UZS"),
     ] {
         open(&b, &app, id, &format!("?lang={lang}")).await;
         assert_eq!(text_of(b.eval("document.documentElement.lang").await), lang);
-        assert_eq!(text_of(b.eval("document.querySelector('#state-pending h1').textContent").await), h1);
-        assert_eq!(text_of(b.eval("document.getElementById('amount').textContent").await), amount);
+        assert_eq!(
+            text_of(
+                b.eval("document.querySelector('#state-pending h1').textContent")
+                    .await
+            ),
+            h1
+        );
+        assert_eq!(
+            text_of(
+                b.eval("document.getElementById('amount').textContent")
+                    .await
+            ),
+            amount
+        );
         fits_the_phone(&b).await;
         screenshot(&b, &format!("pending-{lang}")).await;
     }
@@ -248,25 +305,47 @@ async fn without_javascript_the_page_still_says_what_to_pay() {
     let Some(b) = Browser::start("pay_browser_nojs", false).await else {
         return;
     };
-    let app = spawn(Backend::Memory, "pay_browser_nojs", tune).await.unwrap();
+    let app = spawn(Backend::Memory, "pay_browser_nojs", tune)
+        .await
+        .unwrap();
     let tx = app.create(20000).await;
     let id = tx["transaction_id"].as_str().unwrap();
     open(&b, &app, id, "?lang=uz").await;
     let text = |css: &'static str| {
         let c = b.client.clone();
-        async move { c.find(Locator::Css(css)).await.unwrap().text().await.unwrap() }
+        async move {
+            c.find(Locator::Css(css))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
     };
     assert_eq!(text("#amount").await, "20 001 so‘m");
     assert_eq!(text("#card").await, "8600 1234 1234 7466");
     assert!(text("#deadline").await.contains("gacha to‘lang"));
-    let refresh = b.client.find(Locator::LinkText("Holatni yangilash")).await.unwrap();
-    assert!(refresh.is_displayed().await.unwrap(), "refresh link without JS");
+    let refresh = b
+        .client
+        .find(Locator::LinkText("Holatni yangilash"))
+        .await
+        .unwrap();
+    assert!(
+        refresh.is_displayed().await.unwrap(),
+        "refresh link without JS"
+    );
     let copy = b.client.find(Locator::Css("button.copy")).await.unwrap();
-    assert!(!copy.is_displayed().await.unwrap(), "no dead copy button without JS");
+    assert!(
+        !copy.is_displayed().await.unwrap(),
+        "no dead copy button without JS"
+    );
     screenshot(&b, "nojs-uz").await;
     // The refresh link shows the new state after payment.
-    app.humo_credit(1, 20001, "7466", support::app::now_ms()).await;
-    refresh.click().await.unwrap();
+    let href = refresh.attr("href").await.unwrap().unwrap();
+    assert_eq!(href, "?lang=uz");
+    app.humo_credit(1, 20001, "7466", support::app::now_ms())
+        .await;
+    open(&b, &app, id, &href).await;
     let paid = b.client.find(Locator::Css("#state-paid")).await.unwrap();
     assert!(paid.is_displayed().await.unwrap());
     b.close().await;
@@ -291,7 +370,10 @@ async fn after_the_phone_slept_the_page_catches_up() {
             ..RawConfig::default()
         })
         .unwrap(),
-        Arc::new(RedisStore::open(&app.redis.as_ref().unwrap().url(), settings())),
+        Arc::new(RedisStore::open(
+            &app.redis.as_ref().unwrap().url(),
+            settings(),
+        )),
     );
     let tx = app.create(20000).await;
     let id = tx["transaction_id"].as_str().unwrap();
@@ -302,10 +384,12 @@ async fn after_the_phone_slept_the_page_catches_up() {
         json!({"offline": true, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
     )
     .await;
-    b.cdp("Page.setWebLifecycleState", json!({"state": "frozen"})).await;
+    b.cdp("Page.setWebLifecycleState", json!({"state": "frozen"}))
+        .await;
     stdin_credit(other, 5, 20001).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    b.cdp("Page.setWebLifecycleState", json!({"state": "active"})).await;
+    b.cdp("Page.setWebLifecycleState", json!({"state": "active"}))
+        .await;
     b.cdp(
         "Network.emulateNetworkConditions",
         json!({"offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),

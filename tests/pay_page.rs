@@ -47,7 +47,10 @@ async fn page(app: &TestApp, path: &str, lang: Option<&str>) -> Page {
 }
 
 fn header<'a>(p: &'a Page, name: &str) -> &'a str {
-    p.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    p.headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }
 
 /// Whether the section of `state` is shown (not `hidden`).
@@ -95,7 +98,10 @@ async fn page_shows_amount_and_card_and_nothing_of_metadata() {
     // Safe to expose: strict CSP, noindex, not cached.
     let csp = header(&p, "content-security-policy");
     assert!(csp.starts_with("default-src 'none'"), "{csp}");
-    assert!(csp.contains("script-src 'sha256-") && !csp.contains("unsafe"), "{csp}");
+    assert!(
+        csp.contains("script-src 'sha256-") && !csp.contains("unsafe"),
+        "{csp}"
+    );
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert!(header(&p, "x-robots-tag").contains("noindex"));
     assert!(p.body.contains("<meta name=\"robots\" content=\"noindex"));
@@ -129,7 +135,10 @@ async fn unknown_and_malformed_ids_are_a_plain_404_page() {
     ] {
         let p = page(&app, &path, Some("en")).await;
         assert_eq!(p.status, 404, "{path}");
-        assert!(header(&p, "content-type").starts_with("text/html"), "{path}");
+        assert!(
+            header(&p, "content-type").starts_with("text/html"),
+            "{path}"
+        );
         assert!(p.body.contains("Payment not found"), "{path}: {}", p.body);
         assert!(!p.body.contains("<script"), "{path}");
         assert!(header(&p, "x-robots-tag").contains("noindex"), "{path}");
@@ -158,7 +167,9 @@ async fn payment_url_on_both_create_routes_only_with_public_url() {
         );
     }
     app.stop().await;
-    let bare = spawn(Backend::Memory, "pay_url_none", |_| {}).await.unwrap();
+    let bare = spawn(Backend::Memory, "pay_url_none", |_| {})
+        .await
+        .unwrap();
     for route in ["/transactions", "/create/transaction/"] {
         let (code, body) = bare.post(route, json!({"amount": 700})).await;
         assert!(code == 200 || code == 201, "{route}: {body}");
@@ -183,7 +194,11 @@ async fn return_url_only_to_the_shops_origins() {
         assert_eq!(code, 422, "{bad}: {body}");
     }
     let (_, listed) = app.get("/transactions").await;
-    assert_eq!(listed["data"], json!([]), "a refused create changes nothing");
+    assert_eq!(
+        listed["data"],
+        json!([]),
+        "a refused create changes nothing"
+    );
 
     let good = "https://shop.example/thanks?order=7";
     let (code, body) = app
@@ -195,10 +210,20 @@ async fn return_url_only_to_the_shops_origins() {
     app.humo_credit(1, 901, "7466", now_ms()).await;
     let p = page(&app, path, None).await;
     assert!(shown(&p.body, "paid"));
-    assert!(p.body.contains("content=\"5;url=https://shop.example/thanks?order=7\""), "{}", p.body);
+    assert!(
+        p.body
+            .contains("content=\"5;url=https://shop.example/thanks?order=7\""),
+        "{}",
+        p.body
+    );
     // A link edited to point elsewhere is ignored, not followed.
     let id = body["data"]["transaction_id"].as_str().unwrap();
-    let p = page(&app, &format!("/pay/{id}?return=https://evil.example/"), None).await;
+    let p = page(
+        &app,
+        &format!("/pay/{id}?return=https://evil.example/"),
+        None,
+    )
+    .await;
     assert!(!p.body.contains("evil.example"), "{}", p.body);
     assert!(!p.body.contains("http-equiv=\"refresh\""));
     app.stop().await;
@@ -210,14 +235,32 @@ async fn language_from_query_then_accept_language_then_pay_lang() {
     let tx = app.create(20000).await;
     let path = format!("/pay/{}", tx["transaction_id"].as_str().unwrap());
     let cases = [
-        (format!("{path}?lang=uz"), Some("ru"), "uz", "Aynan shu summani o‘tkazing"),
-        (path.clone(), Some("en-GB,en;q=0.9"), "en", "Pay exactly this amount"),
-        (path.clone(), Some("de, ru;q=0.5"), "ru", "Переведите ровно эту сумму"),
+        (
+            format!("{path}?lang=uz"),
+            Some("ru"),
+            "uz",
+            "Aynan shu summani o‘tkazing",
+        ),
+        (
+            path.clone(),
+            Some("en-GB,en;q=0.9"),
+            "en",
+            "Pay exactly this amount",
+        ),
+        (
+            path.clone(),
+            Some("de, ru;q=0.5"),
+            "ru",
+            "Переведите ровно эту сумму",
+        ),
         (path.clone(), None, "kk", "Дәл осы соманы аударыңыз"),
     ];
     for (url, accept, lang, text) in cases {
         let p = page(&app, &url, accept).await;
-        assert!(p.body.contains(&format!("<html lang=\"{lang}\"")), "{url} {accept:?}");
+        assert!(
+            p.body.contains(&format!("<html lang=\"{lang}\"")),
+            "{url} {accept:?}"
+        );
         assert!(p.body.contains(text), "{url} {accept:?}");
     }
     let en = page(&app, &format!("{path}?lang=en"), None).await;
@@ -239,10 +282,17 @@ async fn expired_page_says_what_to_do_and_never_to_pay_again() {
     app.engine.expire_once(now_ms()).await.unwrap();
     let p = page(&app, &format!("/pay/{id}?lang=en"), None).await;
     assert!(shown(&p.body, "expired"));
-    assert!(p.body.contains("Do not pay for this order now. If you already paid, your payment is recorded"));
+    assert!(
+        p.body.contains(
+            "Do not pay for this order now. If you already paid, your payment is recorded"
+        )
+    );
     assert!(!p.body.to_lowercase().contains("pay again"));
     let (_, s) = app.get(&format!("/pay/{id}/status")).await;
-    assert_eq!((s["data"]["state"].clone(), s["data"]["final"].clone()), (json!("expired"), json!(true)));
+    assert_eq!(
+        (s["data"]["state"].clone(), s["data"]["final"].clone()),
+        (json!("expired"), json!(true))
+    );
     app.stop().await;
 }
 
@@ -266,7 +316,10 @@ async fn long_poll_sees_a_payment_confirmed_by_another_process() {
             ..Default::default()
         })
         .unwrap(),
-        Arc::new(RedisStore::open(&app.redis.as_ref().unwrap().url(), settings())),
+        Arc::new(RedisStore::open(
+            &app.redis.as_ref().unwrap().url(),
+            settings(),
+        )),
     );
     let url = format!("{}/pay/{id}/status?since=pending&wait=20", app.base);
     let poll = tokio::spawn({
@@ -289,7 +342,10 @@ async fn long_poll_sees_a_payment_confirmed_by_another_process() {
     assert_eq!(body["data"]["state"], "paid", "{body}");
     assert_eq!(body["data"]["final"], true);
     let lag = answered.duration_since(confirmed);
-    assert!(lag < Duration::from_secs(2), "seen {lag:?} after the other process confirmed");
+    assert!(
+        lag < Duration::from_secs(2),
+        "seen {lag:?} after the other process confirmed"
+    );
     app.stop().await;
 }
 
@@ -299,12 +355,19 @@ async fn long_poll_is_bounded_and_ends_at_shutdown() {
     let tx = app.create(1000).await;
     let id = tx["transaction_id"].as_str().unwrap();
     let start = Instant::now();
-    let (_, body) = app.get(&format!("/pay/{id}/status?since=pending&wait=1")).await;
+    let (_, body) = app
+        .get(&format!("/pay/{id}/status?since=pending&wait=1"))
+        .await;
     assert_eq!(body["data"]["state"], "pending");
-    assert!(start.elapsed() >= Duration::from_millis(900), "held for wait=1");
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "held for wait=1"
+    );
     // A state other than the one the client knows answers at once.
     let start = Instant::now();
-    let (_, body) = app.get(&format!("/pay/{id}/status?since=paid&wait=20")).await;
+    let (_, body) = app
+        .get(&format!("/pay/{id}/status?since=paid&wait=20"))
+        .await;
     assert_eq!(body["data"]["state"], "pending");
     assert!(start.elapsed() < Duration::from_secs(5));
     assert_eq!(paycue::web::pay::MAX_WAIT, Duration::from_secs(25));
@@ -316,5 +379,9 @@ async fn long_poll_is_bounded_and_ends_at_shutdown() {
     app.stop().await;
     let resp = held.await.unwrap().unwrap();
     assert_eq!(resp.status(), 200);
-    assert!(start.elapsed() < Duration::from_secs(5), "shutdown waited {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "shutdown waited {:?}",
+        start.elapsed()
+    );
 }

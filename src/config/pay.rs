@@ -98,7 +98,8 @@ impl PaySettings {
     /// shown, so editing the link can only point at another allowed origin.
     pub fn payment_url(&self, id: &str, return_url: Option<&Url>) -> Option<String> {
         let base = self.public_url.as_ref()?;
-        let mut url = Url::parse(&format!("{}/pay/{id}", base.as_str().trim_end_matches('/'))).ok()?;
+        let mut url =
+            Url::parse(&format!("{}/pay/{id}", base.as_str().trim_end_matches('/'))).ok()?;
         if let Some(r) = return_url {
             url.query_pairs_mut().append_pair("return", r.as_str());
         }
@@ -180,7 +181,10 @@ mod tests {
     #[test]
     fn return_url_only_on_listed_origins() {
         let s = settings("https://shop.example, http://localhost:3000");
-        assert!(s.check_return_url("https://shop.example/thanks?o=1").is_ok());
+        assert!(
+            s.check_return_url("https://shop.example/thanks?o=1")
+                .is_ok()
+        );
         assert!(s.check_return_url("http://localhost:3000/x").is_ok());
         for bad in [
             "https://shop.example.evil.com/",
@@ -193,7 +197,11 @@ mod tests {
         ] {
             assert!(s.check_return_url(bad).is_err(), "{bad} accepted");
         }
-        assert!(settings("").check_return_url("https://shop.example/").is_err());
+        assert!(
+            settings("")
+                .check_return_url("https://shop.example/")
+                .is_err()
+        );
     }
 
     #[test]
@@ -215,7 +223,14 @@ mod tests {
             "PUBLIC_URL"
         );
         assert_eq!(
-            err(|| PaySettings::from_keys(None, Some("https://a/b".into()), None, None, None, None)),
+            err(|| PaySettings::from_keys(
+                None,
+                Some("https://a/b".into()),
+                None,
+                None,
+                None,
+                None
+            )),
             "PAY_RETURN_ORIGINS"
         );
         assert_eq!(

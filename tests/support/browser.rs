@@ -39,7 +39,10 @@ impl WebDriverCompatibleCommand for Cdp {
         base: &reqwest::Url,
         session: Option<&str>,
     ) -> Result<reqwest::Url, <reqwest::Url as std::str::FromStr>::Err> {
-        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or("")))
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or("")
+        ))
     }
     fn method_and_body(&self, _: &reqwest::Url) -> (axum::http::Method, Option<String>) {
         (axum::http::Method::POST, Some(self.0.to_string()))
@@ -114,8 +117,9 @@ impl Browser {
                 Value::Object(m) => m,
                 _ => unreachable!(),
             };
-            let client = ClientBuilder::rustls()
-                .expect("TLS roots")
+            // chromedriver is plain HTTP on loopback: no TLS stack needed.
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            let client = ClientBuilder::new(connector)
                 .capabilities(caps)
                 .connect(&format!("http://127.0.0.1:{port}"))
                 .await

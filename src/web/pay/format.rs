@@ -108,22 +108,34 @@ mod tests {
         let m = Money::from_minor(2_000_150);
         assert_eq!(money(m, "UZS", Lang::Uz), "20\u{a0}001,50\u{a0}so‘m");
         assert_eq!(money(m, "UZS", Lang::En), "20,001.50\u{a0}UZS");
-        assert_eq!(money(Money::from_major(1_000_000), "KZT", Lang::Kk), "1\u{a0}000\u{a0}000\u{a0}₸");
+        assert_eq!(
+            money(Money::from_major(1_000_000), "KZT", Lang::Kk),
+            "1\u{a0}000\u{a0}000\u{a0}₸"
+        );
         assert_eq!(money_plain(m, Lang::Ru), "20001,50");
         assert_eq!(money_plain(Money::from_major(7), Lang::En), "7");
     }
 
     #[test]
     fn cards_and_times() {
-        assert_eq!(card("8600123412347466"), "8600\u{a0}1234\u{a0}1234\u{a0}7466");
+        assert_eq!(
+            card("8600123412347466"),
+            "8600\u{a0}1234\u{a0}1234\u{a0}7466"
+        );
         assert_eq!(card("9860****4428"), "9860\u{a0}****\u{a0}4428");
         assert_eq!(card_plain("9860****4428"), None);
-        assert_eq!(card_plain("8600123412347466").as_deref(), Some("8600123412347466"));
+        assert_eq!(
+            card_plain("8600123412347466").as_deref(),
+            Some("8600123412347466")
+        );
         assert_eq!(countdown(1799), "29:59");
         assert_eq!(countdown(-5), "00:00");
         assert_eq!(countdown(3900), "1:05:00");
         let tz = jiff::tz::TimeZone::get("Asia/Tashkent").unwrap();
         // 2026-01-01T09:42:00Z is 14:42 in Tashkent.
-        assert_eq!(deadline(1_767_260_520_000, &tz), ("14:42".into(), "UTC+5".into()));
+        assert_eq!(
+            deadline(1_767_260_520_000, &tz),
+            ("14:42".into(), "UTC+5".into())
+        );
     }
 }

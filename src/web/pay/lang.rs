@@ -119,7 +119,10 @@ mod tests {
     #[test]
     fn query_then_accept_language_then_default() {
         assert_eq!(Lang::choose(Some("kk"), Some("en"), Lang::Ru), Lang::Kk);
-        assert_eq!(Lang::choose(Some("xx"), Some("en-US,en"), Lang::Ru), Lang::En);
+        assert_eq!(
+            Lang::choose(Some("xx"), Some("en-US,en"), Lang::Ru),
+            Lang::En
+        );
         assert_eq!(
             Lang::choose(None, Some("de-DE,de;q=0.9,uz;q=0.5,ru;q=0.8"), Lang::En),
             Lang::Ru

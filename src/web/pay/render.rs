@@ -55,7 +55,11 @@ static CSP: LazyLock<String> = LazyLock::new(|| {
 
 fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
     let Ok(body) = body else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "page could not be rendered").into_response();
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "page could not be rendered",
+        )
+            .into_response();
     };
     let mut resp = (status, body).into_response();
     let h = resp.headers_mut();
@@ -76,8 +80,14 @@ pub fn secure(h: &mut axum::http::HeaderMap) {
         header::CACHE_CONTROL,
         HeaderValue::from_static("no-store, max-age=0"),
     );
-    h.insert("x-robots-tag", HeaderValue::from_static("noindex, nofollow"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        "x-robots-tag",
+        HeaderValue::from_static("noindex, nofollow"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -86,7 +96,11 @@ pub fn secure(h: &mut axum::http::HeaderMap) {
 }
 
 pub fn page(v: &PageView) -> Response {
-    let t = PageTemplate { v, css: CSS, js: JS };
+    let t = PageTemplate {
+        v,
+        css: CSS,
+        js: JS,
+    };
     html(StatusCode::OK, t.render())
 }
 

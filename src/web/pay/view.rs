@@ -191,7 +191,10 @@ impl PageView {
             holder: settings.card_holder.clone(),
             seconds_left: secs,
             countdown: format::countdown(secs),
-            pay_before: s.pay_before.replace("{time}", &time).replace("{zone}", &zone),
+            pay_before: s
+                .pay_before
+                .replace("{time}", &time)
+                .replace("{zone}", &zone),
             meta_refresh: return_url
                 .as_ref()
                 .filter(|_| state == PageState::Paid)
