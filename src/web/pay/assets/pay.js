@@ -126,5 +126,8 @@
 
   setInterval(tick, 250);
   tick();
-  if (!ended) { poll(false); }
+  // The page arrived with fresh status: the first held request starts once
+  // it has loaded, so a long-lived request never delays the first paint.
+  function start() { setTimeout(function () { if (!request) { poll(false); } }, 1000); }
+  if (document.readyState === 'complete') { start(); } else { window.addEventListener('load', start); }
 }());
