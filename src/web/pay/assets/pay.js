@@ -17,6 +17,7 @@
   var redirecting = false;
   var request = null;
   var timer = null;
+  var failures = 0;
 
   function pad(n) { return (n < 10 ? '0' : '') + n; }
   function clock(s) {
@@ -79,13 +80,17 @@
       .then(function (j) {
         clearTimeout(guard);
         if (request !== ctrl) { return; }
+        failures = 0;
         apply(j.data);
         schedule(j.data.retry_ms || 0, false);
       })
       .catch(function () {
         clearTimeout(guard);
         if (request !== ctrl) { return; }
-        schedule(2000, true);
+        // A request that failed while waking (network not back yet) is
+        // retried after 1 s, then every 2 s.
+        failures += 1;
+        schedule(failures === 1 ? 1000 : 2000, true);
       });
   }
 
