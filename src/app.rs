@@ -38,12 +38,13 @@ pub async fn serve(
         header_timeout: config.http_header_timeout,
         grace: shutdown_grace(config),
     };
-    let server = server::serve(
-        listener,
-        crate::http::router(engine.clone()),
-        limits,
-        stop_rx.clone(),
-    );
+    // The payment page has a router of its own, merged after the API's
+    // whole-request timeout layer: its long-poll bounds itself (see
+    // `web::pay`); the connection cap, header timeout and bounded shutdown
+    // of `server` still apply to it.
+    let app = crate::http::router(engine.clone())
+        .merge(crate::web::pay::router(engine.clone(), stop_rx.clone()));
+    let server = server::serve(listener, app, limits, stop_rx.clone());
     let trigger = tokio::spawn(async move {
         shutdown.await;
         let _ = stop_tx.send(true);

@@ -18,9 +18,11 @@ use crate::allocation::{CardSpec, DEFAULT_ROUND_STEP};
 use crate::money::Money;
 
 mod endpoints;
+mod pay;
 mod scalars;
 
 pub use endpoints::{card_last4, redact_url, redis_url};
+pub use pay::{PaySettings, ReturnUrlError};
 pub use scalars::parse_duration;
 use scalars::retention_key;
 
@@ -86,6 +88,18 @@ pub struct RawConfig {
     pub http_header_timeout: Option<String>,
     #[arg(long, env = "HTTP_REQUEST_TIMEOUT", global = true)]
     pub http_request_timeout: Option<String>,
+    #[arg(long, env = "PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    #[arg(long, env = "PAY_RETURN_ORIGINS", global = true)]
+    pub pay_return_origins: Option<String>,
+    #[arg(long, env = "PAY_LANG", global = true)]
+    pub pay_lang: Option<String>,
+    #[arg(long, env = "PAY_TIMEZONE", global = true)]
+    pub pay_timezone: Option<String>,
+    #[arg(long, env = "SHOP_NAME", global = true)]
+    pub shop_name: Option<String>,
+    #[arg(long, env = "CARD_HOLDER", global = true)]
+    pub card_holder: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +147,8 @@ pub struct Config {
     pub http_header_timeout: Duration,
     /// A request (body included) is answered within this, or 408.
     pub http_request_timeout: Duration,
+    /// The buyer's payment page (`/pay/{id}`).
+    pub pay: PaySettings,
 }
 
 /// Secrets are never printed, not even in debug output.
@@ -290,6 +306,14 @@ impl Config {
                 "HTTP_REQUEST_TIMEOUT",
                 get(&raw.http_request_timeout),
                 Duration::from_secs(15),
+            )?,
+            pay: PaySettings::from_keys(
+                get(&raw.public_url),
+                get(&raw.pay_return_origins),
+                get(&raw.pay_lang),
+                get(&raw.shop_name),
+                get(&raw.card_holder),
+                get(&raw.pay_timezone),
             )?,
         })
     }
