@@ -385,3 +385,42 @@ async fn long_poll_is_bounded_and_ends_at_shutdown() {
         start.elapsed()
     );
 }
+
+/// Every answer under `/pay/` is kept out of caches and search engines,
+/// errors included: a JSON 404 of the status, a method the page does not
+/// take, a malformed status id.
+#[tokio::test]
+async fn every_pay_answer_is_no_store_and_noindex_errors_included() {
+    let app = app("pay_err_headers", |_| {}).await;
+    let tx = app.create(1000).await;
+    let id = tx["transaction_id"].as_str().unwrap().to_string();
+    let unknown = "8a6e0804-2bd0-4672-b79f-d3be8334a486";
+    let cases = [
+        (reqwest::Method::GET, format!("/pay/{unknown}/status")),
+        (reqwest::Method::GET, "/pay/nope/status".to_string()),
+        (reqwest::Method::POST, format!("/pay/{id}")),
+        (reqwest::Method::DELETE, format!("/pay/{id}/status")),
+        (reqwest::Method::OPTIONS, format!("/pay/{id}")),
+    ];
+    for (method, path) in cases {
+        let resp = app
+            .http
+            .request(method.clone(), format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        let h = resp.headers();
+        let get = |n: &str| h.get(n).and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert!(resp.status().is_client_error(), "{method} {path}");
+        assert!(
+            get("cache-control").contains("no-store"),
+            "{method} {path}: {h:?}"
+        );
+        assert!(
+            get("x-robots-tag").contains("noindex"),
+            "{method} {path}: {h:?}"
+        );
+        assert_eq!(get("x-frame-options"), "DENY", "{method} {path}");
+    }
+    app.stop().await;
+}

@@ -70,11 +70,16 @@ fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
     if let Ok(csp) = HeaderValue::from_str(&CSP) {
         h.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
-    secure(h);
     resp
 }
 
-/// Headers every `/pay/` answer carries, JSON included.
+/// Adds [`secure`]'s headers; the pay router runs every answer through it.
+pub async fn secured(mut resp: Response) -> Response {
+    secure(resp.headers_mut());
+    resp
+}
+
+/// Headers every `/pay/` answer carries, JSON and errors included.
 pub fn secure(h: &mut axum::http::HeaderMap) {
     h.insert(
         header::CACHE_CONTROL,

@@ -89,9 +89,7 @@ pub(super) async fn status(
     };
     let tx = tx.ok_or_else(|| ApiError::not_found("payment"))?;
     let view = StatusView::new(&tx, now_millis(), retry_ms);
-    let mut resp = (StatusCode::OK, Json(json!({"status": true, "data": view}))).into_response();
-    render::secure(resp.headers_mut());
-    Ok(resp)
+    Ok((StatusCode::OK, Json(json!({"status": true, "data": view}))).into_response())
 }
 
 pub(super) async fn not_found(
