@@ -1,7 +1,7 @@
 //! Wiring: the HTTP server, the webhook workers, the expiry and retention sweeps, all
 //! stopped by one shutdown signal. Message sources run beside it (see `cli`).
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -9,6 +9,9 @@ use tokio::sync::watch;
 
 use crate::engine::Engine;
 use crate::webhook::worker;
+
+/// How long in-flight requests may take to finish once shutdown begins.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Serves the API on `listener` and runs the webhook workers and the expiry
 /// sweep until `shutdown` resolves. On shutdown the server stops accepting,
@@ -24,6 +27,7 @@ pub async fn serve(
     let expiry = tokio::spawn(engine.clone().run_expiry(stop_rx.clone()));
     let retention = tokio::spawn(crate::retention::run(engine.clone(), stop_rx.clone()));
     let mut stop_http = stop_rx.clone();
+    let mut stop_grace = stop_rx.clone();
     // The payment page has a router of its own: API-wide layers stay off its
     // long-poll, which bounds itself (see `web::pay`).
     let app =
@@ -35,7 +39,20 @@ pub async fn serve(
         shutdown.await;
         let _ = stop_tx.send(true);
     });
-    let result = server.await;
+    // Graceful shutdown waits for every open connection, and a client that
+    // sent half a request and stalls (slowloris) would hold it for ever:
+    // past the grace, what is still open is dropped.
+    let grace = async move {
+        let _ = stop_grace.wait_for(|s| *s).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    let result = tokio::select! {
+        r = server.into_future() => r,
+        _ = grace => {
+            tracing::warn!("connections still open {SHUTDOWN_GRACE:?} after shutdown began; closing them");
+            Ok(())
+        }
+    };
     trigger.abort();
     let _ = workers.await;
     let _ = expiry.await;

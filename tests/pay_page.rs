@@ -424,3 +424,30 @@ async fn every_pay_answer_is_no_store_and_noindex_errors_included() {
     }
     app.stop().await;
 }
+
+/// A client that sends half a request to `/pay/` and stalls (slowloris)
+/// does not hold paycue at shutdown.
+#[tokio::test]
+async fn a_stalled_half_request_does_not_hold_shutdown() {
+    use tokio::io::AsyncWriteExt;
+    let app = app("pay_slowloris", |_| {}).await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut conns = Vec::new();
+    for _ in 0..3 {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        s.write_all(b"GET /pay/x HTTP/1.1\r\nHost: a\r\nX-Slow: ")
+            .await
+            .unwrap();
+        conns.push(s);
+    }
+    // One that sent a full request and keeps the connection open, idle.
+    let mut idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    idle.write_all(b"GET /pay/x HTTP/1.1\r\nHost: a\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let limit = paycue::app::SHUTDOWN_GRACE + Duration::from_secs(5);
+    let stopped = tokio::time::timeout(limit, app.stop()).await;
+    assert!(stopped.is_ok(), "shutdown held by stalled connections");
+    drop((conns, idle));
+}
