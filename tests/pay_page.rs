@@ -451,3 +451,32 @@ async fn a_stalled_half_request_does_not_hold_shutdown() {
     assert!(stopped.is_ok(), "shutdown held by stalled connections");
     drop((conns, idle));
 }
+
+/// Redis down while a buyer opens the page: a page in the buyer's language
+/// that says to try again (503, Retry-After), not the API's JSON error.
+#[tokio::test]
+async fn redis_down_shows_a_try_again_page_not_json() {
+    let Some(mut app) = spawn(Backend::Redis, "pay_redis_down", |c| {
+        c.cards = Some(CARD.into());
+        c.public_url = Some("https://pay.shop.example".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let tx = app.create(1000).await;
+    let id = tx["transaction_id"].as_str().unwrap().to_string();
+    app.redis.as_mut().unwrap().stop();
+    let p = page(&app, &format!("/pay/{id}"), Some("en")).await;
+    assert_eq!(p.status, 503, "{}", p.body);
+    assert!(
+        header(&p, "content-type").starts_with("text/html"),
+        "{}",
+        p.body
+    );
+    assert!(!header(&p, "retry-after").is_empty());
+    assert!(header(&p, "content-security-policy").contains("default-src 'none'"));
+    assert!(p.body.contains("<html lang=\"en\""), "{}", p.body);
+    assert!(!p.body.contains("Redis"), "{}", p.body);
+    app.stop().await;
+}
