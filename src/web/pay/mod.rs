@@ -31,7 +31,7 @@ mod routes;
 mod view;
 
 pub use lang::Lang;
-pub use live::{MAX_WAIT, MAX_WAITERS};
+pub use live::{MAX_WAIT, MAX_WAITERS, POLL_FALLBACK_MS};
 
 /// What the page handlers share.
 pub struct PayState {
