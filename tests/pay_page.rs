@@ -385,3 +385,137 @@ async fn long_poll_is_bounded_and_ends_at_shutdown() {
         start.elapsed()
     );
 }
+
+/// Every answer under `/pay/` is kept out of caches and search engines,
+/// errors included: a JSON 404 of the status, a method the page does not
+/// take, a malformed status id.
+#[tokio::test]
+async fn every_pay_answer_is_no_store_and_noindex_errors_included() {
+    let app = app("pay_err_headers", |_| {}).await;
+    let tx = app.create(1000).await;
+    let id = tx["transaction_id"].as_str().unwrap().to_string();
+    let unknown = "8a6e0804-2bd0-4672-b79f-d3be8334a486";
+    let cases = [
+        (reqwest::Method::GET, format!("/pay/{unknown}/status")),
+        (reqwest::Method::GET, "/pay/nope/status".to_string()),
+        (reqwest::Method::POST, format!("/pay/{id}")),
+        (reqwest::Method::DELETE, format!("/pay/{id}/status")),
+        (reqwest::Method::OPTIONS, format!("/pay/{id}")),
+    ];
+    for (method, path) in cases {
+        let resp = app
+            .http
+            .request(method.clone(), format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        let h = resp.headers();
+        let get = |n: &str| h.get(n).and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert!(resp.status().is_client_error(), "{method} {path}");
+        assert!(
+            get("cache-control").contains("no-store"),
+            "{method} {path}: {h:?}"
+        );
+        assert!(
+            get("x-robots-tag").contains("noindex"),
+            "{method} {path}: {h:?}"
+        );
+        assert_eq!(get("x-frame-options"), "DENY", "{method} {path}");
+    }
+    app.stop().await;
+}
+
+/// A client that sends half a request to `/pay/` and stalls (slowloris)
+/// does not hold paycue at shutdown.
+#[tokio::test]
+async fn a_stalled_half_request_does_not_hold_shutdown() {
+    use tokio::io::AsyncWriteExt;
+    let app = app("pay_slowloris", |_| {}).await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut conns = Vec::new();
+    for _ in 0..3 {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        s.write_all(b"GET /pay/x HTTP/1.1\r\nHost: a\r\nX-Slow: ")
+            .await
+            .unwrap();
+        conns.push(s);
+    }
+    // One that sent a full request and keeps the connection open, idle.
+    let mut idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    idle.write_all(b"GET /pay/x HTTP/1.1\r\nHost: a\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Shutdown grace is HTTP_REQUEST_TIMEOUT (15 s by default) + 1 s; 5 s of slack.
+    let limit = Duration::from_secs(15 + 1 + 5);
+    let stopped = tokio::time::timeout(limit, app.stop()).await;
+    assert!(stopped.is_ok(), "shutdown held by stalled connections");
+    drop((conns, idle));
+}
+
+/// Redis down while a buyer opens the page: a page in the buyer's language
+/// that says to try again (503, Retry-After), not the API's JSON error.
+#[tokio::test]
+async fn redis_down_shows_a_try_again_page_not_json() {
+    let Some(mut app) = spawn(Backend::Redis, "pay_redis_down", |c| {
+        c.cards = Some(CARD.into());
+        c.public_url = Some("https://pay.shop.example".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let tx = app.create(1000).await;
+    let id = tx["transaction_id"].as_str().unwrap().to_string();
+    app.redis.as_mut().unwrap().stop();
+    let p = page(&app, &format!("/pay/{id}"), Some("en")).await;
+    assert_eq!(p.status, 503, "{}", p.body);
+    assert!(
+        header(&p, "content-type").starts_with("text/html"),
+        "{}",
+        p.body
+    );
+    assert!(!header(&p, "retry-after").is_empty());
+    assert!(header(&p, "content-security-policy").contains("default-src 'none'"));
+    assert!(p.body.contains("<html lang=\"en\""), "{}", p.body);
+    assert!(!p.body.contains("Redis"), "{}", p.body);
+    app.stop().await;
+}
+
+/// 600 buyers long-polling at once: 512 are held, the rest answer at once
+/// with the polling fallback, and the API and `/health` still answer.
+#[tokio::test]
+async fn six_hundred_long_polls_leave_the_api_answering() {
+    let app = app("pay_600", |_| {}).await;
+    let tx = app.create(1000).await;
+    let id = tx["transaction_id"].as_str().unwrap().to_string();
+    let url = format!("{}/pay/{id}/status?since=pending&wait=25", app.base);
+    let mut held = Vec::new();
+    for _ in 0..600 {
+        let req = app.http.get(&url).send();
+        held.push(tokio::spawn(async move {
+            let resp = req.await.ok()?;
+            let body: Value = resp.json().await.ok()?;
+            body["data"]["retry_ms"].as_u64()
+        }));
+    }
+    // The 88 past the cap come back at once with retry_ms.
+    let mut fallback = 0;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while fallback < 600 - paycue::web::pay::MAX_WAITERS && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        fallback = held.iter().filter(|h| h.is_finished()).count();
+    }
+    assert_eq!(fallback, 600 - paycue::web::pay::MAX_WAITERS);
+    let (code, _) = app.get("/health").await;
+    assert_eq!(code, 200);
+    assert!(app.create(2000).await["amount"].as_i64().is_some());
+    app.stop().await;
+    let mut retry = 0;
+    for h in held {
+        if h.await.unwrap() == Some(paycue::web::pay::POLL_FALLBACK_MS) {
+            retry += 1;
+        }
+    }
+    assert!(retry >= 600 - paycue::web::pay::MAX_WAITERS, "{retry}");
+}

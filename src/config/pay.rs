@@ -186,6 +186,16 @@ mod tests {
                 .is_ok()
         );
         assert!(s.check_return_url("http://localhost:3000/x").is_ok());
+        // Spellings of the same origin are the same origin.
+        for same in [
+            "HTTPS://SHOP.EXAMPLE/x",
+            "https://shop.example:443/x",
+            "https:shop.example/x",
+            "https://shop.example\\x",
+        ] {
+            let u = s.check_return_url(same).unwrap();
+            assert_eq!(u.origin().ascii_serialization(), "https://shop.example");
+        }
         for bad in [
             "https://shop.example.evil.com/",
             "http://shop.example/",
@@ -194,6 +204,18 @@ mod tests {
             "javascript:alert(1)",
             "https://user@shop.example/",
             "/relative",
+            "https://shop.example@evil.com/",
+            "https://shop.example:@evil.com/",
+            "https:/\\evil.com/",
+            "https://evil.com\\@shop.example/",
+            "https://evil.com#@shop.example",
+            "https://shop.example./",
+            "https://shop.example\tevil.com/",
+            "https://shop.example%2F@evil.com/",
+            "https://xn--shop-example.com/",
+            "data:text/html,<script>alert(1)</script>",
+            "JaVaScRiPt:alert(1)",
+            "https://shop.example:443@evil.com/",
         ] {
             assert!(s.check_return_url(bad).is_err(), "{bad} accepted");
         }

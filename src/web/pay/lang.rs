@@ -106,6 +106,9 @@ pub struct Strings {
     pub qr: &'static str,
     pub not_found_title: &'static str,
     pub not_found_text: &'static str,
+    /// The store is down: the page cannot be shown right now.
+    pub unavailable_title: &'static str,
+    pub unavailable_text: &'static str,
     pub language: &'static str,
     /// Group and decimal separators of numbers.
     pub group: &'static str,

@@ -31,7 +31,7 @@ mod routes;
 mod view;
 
 pub use lang::Lang;
-pub use live::{MAX_WAIT, MAX_WAITERS};
+pub use live::{MAX_WAIT, MAX_WAITERS, POLL_FALLBACK_MS};
 
 /// What the page handlers share.
 pub struct PayState {
@@ -52,5 +52,8 @@ pub fn router(engine: Arc<Engine>, stop: watch::Receiver<bool>) -> Router {
         .route("/pay/{id}", get(routes::page))
         .route("/pay/{id}/status", get(routes::status))
         .route("/pay/{id}/{*rest}", get(routes::not_found))
+        // On the router, not in each handler: errors (a JSON 404, a 405, a
+        // store failure) must not be cached or indexed either.
+        .layer(axum::middleware::map_response(render::secured))
         .with_state(state)
 }

@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use sha2::Digest;
 
-use super::lang::Strings;
 use super::view::PageView;
 
 pub const CSS: &str = include_str!("assets/pay.css");
@@ -28,9 +27,10 @@ struct PageTemplate<'a> {
 
 #[derive(Template)]
 #[template(path = "not_found.html")]
-struct NotFoundTemplate {
+struct NoticeTemplate {
     lang: &'static str,
-    s: &'static Strings,
+    title: &'static str,
+    text: &'static str,
     css: &'static str,
 }
 
@@ -70,11 +70,16 @@ fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
     if let Ok(csp) = HeaderValue::from_str(&CSP) {
         h.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
-    secure(h);
     resp
 }
 
-/// Headers every `/pay/` answer carries, JSON included.
+/// Adds [`secure`]'s headers; the pay router runs every answer through it.
+pub async fn secured(mut resp: Response) -> Response {
+    secure(resp.headers_mut());
+    resp
+}
+
+/// Headers every `/pay/` answer carries, JSON and errors included.
 pub fn secure(h: &mut axum::http::HeaderMap) {
     h.insert(
         header::CACHE_CONTROL,
@@ -104,12 +109,43 @@ pub fn page(v: &PageView) -> Response {
     html(StatusCode::OK, t.render())
 }
 
-/// A plain page that says only that there is no such payment.
-pub fn not_found(lang: super::Lang) -> Response {
-    let t = NotFoundTemplate {
+fn notice(
+    status: StatusCode,
+    lang: super::Lang,
+    title: &'static str,
+    text: &'static str,
+) -> Response {
+    let t = NoticeTemplate {
         lang: lang.code(),
-        s: lang.strings(),
+        title,
+        text,
         css: CSS,
     };
-    html(StatusCode::NOT_FOUND, t.render())
+    html(status, t.render())
+}
+
+/// A plain page that says only that there is no such payment.
+pub fn not_found(lang: super::Lang) -> Response {
+    let s = lang.strings();
+    notice(
+        StatusCode::NOT_FOUND,
+        lang,
+        s.not_found_title,
+        s.not_found_text,
+    )
+}
+
+/// The store is down: a page in the buyer's language saying to refresh in
+/// a minute (the API's JSON error means nothing to a buyer).
+pub fn unavailable(lang: super::Lang) -> Response {
+    let s = lang.strings();
+    let mut resp = notice(
+        StatusCode::SERVICE_UNAVAILABLE,
+        lang,
+        s.unavailable_title,
+        s.unavailable_text,
+    );
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+    resp
 }

@@ -55,7 +55,11 @@ pub(super) async fn page(
     let tx = match state.engine.store.get(&id).await {
         Ok(Some(tx)) => tx,
         Ok(None) => return render::not_found(lang),
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => {
+            // The buyer gets a page in their language, not the API's JSON.
+            tracing::warn!(error = %e, "payment page: store unavailable");
+            return render::unavailable(lang);
+        }
     };
     let settings = &state.engine.config.pay;
     let ask = Ask {
@@ -89,9 +93,7 @@ pub(super) async fn status(
     };
     let tx = tx.ok_or_else(|| ApiError::not_found("payment"))?;
     let view = StatusView::new(&tx, now_millis(), retry_ms);
-    let mut resp = (StatusCode::OK, Json(json!({"status": true, "data": view}))).into_response();
-    render::secure(resp.headers_mut());
-    Ok(resp)
+    Ok((StatusCode::OK, Json(json!({"status": true, "data": view}))).into_response())
 }
 
 pub(super) async fn not_found(

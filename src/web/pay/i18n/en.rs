@@ -30,6 +30,8 @@ pub const STRINGS: Strings = Strings {
     qr: "Continue on your phone: scan this code",
     not_found_title: "Payment not found",
     not_found_text: "This link is wrong or too old. Ask the shop for a new one.",
+    unavailable_title: "Temporarily unavailable",
+    unavailable_text: "The payment service is briefly unavailable. Your payment is not lost: wait a minute and refresh this page.",
     language: "Language",
     group: ",",
     decimal: ".",

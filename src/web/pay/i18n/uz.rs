@@ -30,6 +30,8 @@ pub const STRINGS: Strings = Strings {
     qr: "Telefonda davom eting: kodni skanerlang",
     not_found_title: "To‘lov topilmadi",
     not_found_text: "Havola noto‘g‘ri yoki eskirgan. Do‘kondan yangisini so‘rang.",
+    unavailable_title: "Vaqtincha ishlamayapti",
+    unavailable_text: "To‘lov xizmati qisqa vaqtga ishlamayapti. To‘lovingiz yo‘qolmaydi: bir daqiqa kuting va sahifani yangilang.",
     language: "Til",
     group: "\u{a0}",
     decimal: ",",
