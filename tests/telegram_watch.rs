@@ -27,6 +27,7 @@ support::both!(
     an_on_time_payment_read_after_the_cancel_is_reported_paid_in_time,
     per_chat_state_belongs_to_the_logged_in_account,
     a_channel_credit_is_not_applied_again_after_an_account_switch,
+    one_process_catching_up_does_not_lift_another_ones_hold,
 );
 
 /// Runs the watcher over `fake` until its live script is used up, then stops it.
@@ -435,5 +436,33 @@ async fn a_channel_credit_is_not_applied_again_after_an_account_switch(b: Backen
             .is_empty(),
         "no late credit recorded for the replay"
     );
+    app.stop().await;
+}
+
+/// Two processes share the store and both are behind (say both reconnect
+/// after the same Telegram outage). The first to catch up ends its own hold
+/// only: the sweep still waits for the other (was: its release deleted the one
+/// shared hold and its sweep cancelled at once, while the other was behind).
+async fn one_process_catching_up_does_not_lift_another_ones_hold(b: Backend) {
+    let Some(app) = spawn(b, "tg_expiry_both", |c| c.tx_ttl = Some("1s".into())).await else {
+        return;
+    };
+    let behind = app.engine.clone(); // its sweep runs in `app`, never caught up
+    let other = Engine::new(behind.config.clone(), behind.store.clone());
+    let (stop, shutdown) = signal::channel(false);
+    let sweeper = tokio::spawn(other.clone().run_expiry(shutdown));
+    let tx = tx_for(&behind, 40_000).await;
+    wait_until(tx.expires_at + 2_500).await;
+    assert!(behind.store.expiry_held().await.unwrap());
+    other.mark_caught_up();
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let status = behind.store.get(&tx.id).await.unwrap().unwrap().status;
+    assert_eq!(
+        status,
+        TxStatus::Pending,
+        "cancelled while a source was behind"
+    );
+    stop.send(true).unwrap();
+    sweeper.await.unwrap();
     app.stop().await;
 }

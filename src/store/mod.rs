@@ -329,13 +329,15 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> Result<(), StoreError>;
 
     /// Holds the expiry sweep of every process sharing this store for `ttl_ms`
-    /// from now: a message source is behind (reconnecting, catching up,
-    /// waiting out a flood limit), so a payment may be on its way. The holder
-    /// refreshes it while behind; if it dies, the hold lapses by itself.
-    async fn hold_expiry(&self, ttl_ms: i64) -> Result<(), StoreError>;
+    /// from now, under `holder`'s name: a message source of that process is
+    /// behind (reconnecting, catching up, waiting out a flood limit), so a
+    /// payment may be on its way. The holder refreshes it while behind; if it
+    /// dies, the hold lapses by itself.
+    async fn hold_expiry(&self, holder: &str, ttl_ms: i64) -> Result<(), StoreError>;
 
-    /// Ends a hold early (the source is live again).
-    async fn release_expiry(&self) -> Result<(), StoreError>;
+    /// Ends `holder`'s hold early (its source is live again); the holds of
+    /// other processes stay.
+    async fn release_expiry(&self, holder: &str) -> Result<(), StoreError>;
 
     /// True while some process holds the expiry sweep.
     async fn expiry_held(&self) -> Result<bool, StoreError>;
