@@ -38,7 +38,7 @@ use super::filter::{ChannelFilter, keep_watched_channels};
 use super::message::{Window, accept, id_and_date, peer_of};
 use super::watcher::Inbox;
 use crate::engine::IncomingMessage;
-use tasks::{read_updates, relay, watchdog};
+use tasks::{read_updates, relay, spawn_reader, watchdog};
 
 mod tasks;
 
@@ -181,12 +181,10 @@ impl GrammersInbox {
             .stream_updates(relayed, UpdatesConfiguration { catch_up: true })
             .await
             .map_err(|e| TgError::Transient(format!("cannot start the update stream: {e}")))?;
-        let reader = tokio::spawn(read_updates(
-            stream,
-            watched.clone(),
-            health.clone(),
+        let reader = spawn_reader(
+            read_updates(stream, watched.clone(), health.clone(), events_tx.clone()),
             events_tx.clone(),
-        ));
+        );
         let dog = tokio::spawn(watchdog(
             conn.client.clone(),
             conn.handle.clone(),

@@ -226,3 +226,52 @@ async fn a_failed_dialog_scan_is_not_redone_before_its_cool_down() {
     drop(inbox);
     conn.close().await;
 }
+
+/// grammers panics on some server data (`expect`s in its message box). A
+/// panic in the update reader must end the inbox with `Closed` (a new pool,
+/// a catch-up), not leave the watcher waiting for updates that never come
+/// while the expiry gate stays open (was: the reader died silently; the relay
+/// and the watchdog still hold the channel, so `next()` waited for ever).
+#[tokio::test]
+async fn a_panic_in_the_update_reader_ends_the_inbox() {
+    let (to, mut events) = mpsc::channel(8);
+    let _relay_and_watchdog = to.clone();
+    let _reader = tasks::spawn_reader(
+        async { panic!("only updates with pts info may be stored as gaps") },
+        to,
+    );
+    let event = tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .expect("the reader's end was reported");
+    assert!(
+        matches!(event, Some(Err((_, TgError::Closed(_))))),
+        "{:?}",
+        event.map(|e| e.map(|m| m.message_id).map_err(|(_, e)| e))
+    );
+}
+
+/// Dropping the inbox aborts its helpers: the reader under its watcher too.
+#[tokio::test]
+async fn aborting_the_watched_reader_aborts_the_reader() {
+    struct Flag(Arc<AtomicBool>);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let dropped = Arc::new(AtomicBool::new(false));
+    let flag = Flag(Arc::clone(&dropped));
+    let (to, _events) = mpsc::channel(8);
+    let helper = tasks::spawn_reader(
+        async move {
+            let _flag = flag;
+            std::future::pending::<()>().await
+        },
+        to,
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    helper.abort();
+    let _ = helper.await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(dropped.load(Ordering::SeqCst), "the reader still runs");
+}
