@@ -35,11 +35,13 @@ use tokio::time::Instant;
 use super::connection::{Connection, scan_dialogs};
 use super::errors::{TgError, classify};
 use super::filter::{ChannelFilter, keep_watched_channels};
-use super::message::{Window, accept, id_and_date, peer_of};
+use super::message::{Window, peer_of};
 use super::watcher::Inbox;
 use crate::engine::IncomingMessage;
+use history::read_back;
 use tasks::{read_updates, relay, spawn_reader, watchdog};
 
+mod history;
 mod tasks;
 
 /// Time limits (tests shorten them).
@@ -263,22 +265,15 @@ impl Inbox for GrammersInbox {
             return Err(TgError::Closed("the connection pool stopped".into()));
         }
         let peer = self.peer_ref(chat).await?;
-        let client = self.client.clone();
-        let watched = self.watched.clone();
-        let read = async move {
-            let mut found = Vec::new();
-            let mut messages = client.iter_messages(peer); // newest first
-            while let Some(m) = messages.next().await? {
-                let (id, date) = id_and_date(&m.raw);
-                if window.ends_before(id, date) {
-                    break;
-                }
-                found.extend(accept(&m, &watched));
-            }
-            found.reverse();
-            Ok(found)
-        };
-        self.health.timed("history", self.limits.call, read).await
+        let mut pages = self.client.iter_messages(peer); // newest first
+        read_back(
+            &mut pages,
+            window,
+            &self.watched,
+            &self.health,
+            self.limits.call,
+        )
+        .await
     }
 
     async fn next(&mut self) -> Result<IncomingMessage, TgError> {
