@@ -145,6 +145,9 @@ pub struct GrammersInbox {
     fatal: watch::Receiver<Option<TgError>>,
     /// Alarms raised before this were settled by the history read since.
     read_since: Instant,
+    /// A dialog scan of this inbox read the whole chat list: a chat still
+    /// unknown is really not among the account's chats.
+    listed: bool,
     helpers: Vec<JoinHandle<()>>,
 }
 
@@ -207,6 +210,7 @@ impl GrammersInbox {
             events,
             fatal,
             read_since: Instant::now(),
+            listed: false,
             helpers: vec![relay, reader, dog],
         })
     }
@@ -227,8 +231,18 @@ impl GrammersInbox {
                 // A few pages of dialogs: a few calls' worth of time.
                 let limit = self.limits.call * 8;
                 let (_, found) = scan_dialogs(&self.client, &self.watched, limit).await?;
+                self.listed = true;
                 self.peers.extend(found);
                 self.peers.get(&chat).copied()
+            }
+            // No chat list read yet (the scan failed, or ran before this
+            // pool): "unreadable" would drop the chat from the catch-up and
+            // open the expiry gate with its history unread. Retried until the
+            // cool-down allows a scan.
+            None if !self.listed => {
+                return Err(TgError::Transient(format!(
+                    "chat {chat} is not in the session yet and the chat list cannot be read again before its cool-down"
+                )));
             }
             None => None,
         };
