@@ -10,6 +10,10 @@ use grammers_client::session::updates::UpdatesLike;
 use grammers_client::tl;
 use grammers_session::types::UpdateState;
 
+use std::sync::atomic::AtomicBool;
+
+use grammers_client::InvocationError;
+
 use super::*;
 use crate::telegram::session;
 
@@ -278,4 +282,30 @@ async fn aborting_the_watched_reader_aborts_the_reader() {
     let _ = helper.await;
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(dropped.load(Ordering::SeqCst), "the reader still runs");
+}
+
+/// The home connection closed (grammers reconnects silently; messages of
+/// that gap are found by a catch-up of every chat). A history read of one
+/// chat, here one that fails, does not settle that alarm: `next()` still
+/// reports it so every chat is read again (was: any history read started
+/// after the alarm swallowed it, so the other chats' gap was never read).
+#[tokio::test]
+async fn a_connection_alarm_is_not_settled_by_one_chats_history_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let session = session_at(tmp.path(), black_hole().await).await;
+    let mut conn = Connection::open(session, 1);
+    let (updates, from_telegram) = mpsc::channel(16);
+    conn.updates = Some(from_telegram);
+    let mut inbox = GrammersInbox::start(&mut conn, vec![BOT, 42], short(), LastScan::default())
+        .await
+        .unwrap();
+    updates.send(UpdatesLike::ConnectionClosed).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let _ = inbox.history(BOT, Window::new(Some(1), 0, 0)).await;
+    let alarm = tokio::time::timeout(Duration::from_secs(3), inbox.next())
+        .await
+        .expect("the alarm was reported, not swallowed");
+    assert!(matches!(alarm, Err(TgError::Transient(_))), "{alarm:?}");
+    drop(inbox);
+    conn.close().await;
 }
