@@ -107,6 +107,8 @@ pub struct Engine {
     scope: std::sync::RwLock<String>,
     /// `CARDS` grouped for allocation (computed once).
     classes: allocation::CardClasses,
+    /// This process's name on its expiry hold (`Store::hold_expiry`).
+    pub(crate) holder: String,
 }
 
 impl Engine {
@@ -119,6 +121,7 @@ impl Engine {
             scope: std::sync::RwLock::new(String::new()),
             classes: allocation::CardClasses::of(&config.cards),
             config,
+            holder: uuid::Uuid::new_v4().to_string(),
         })
     }
 

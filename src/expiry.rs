@@ -61,13 +61,14 @@ impl Engine {
     async fn sweep_step(&self, holding: &mut bool) -> Result<(), StoreError> {
         if !self.is_caught_up() {
             self.store
-                .hold_expiry(EXPIRY_HOLD_TTL.as_millis() as i64)
+                .hold_expiry(&self.holder, EXPIRY_HOLD_TTL.as_millis() as i64)
                 .await?;
             *holding = true;
             return Ok(());
         }
         if *holding {
-            self.store.release_expiry().await?;
+            // Only this process's hold: another's source may still be behind.
+            self.store.release_expiry(&self.holder).await?;
             *holding = false;
         }
         if self.store.expiry_held().await? {

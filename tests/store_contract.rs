@@ -466,24 +466,34 @@ async fn two_store_handles_never_issue_the_same_amount(b: Backend) {
 }
 
 /// A source that is behind holds the sweep of every process on the store;
-/// the hold ends when released, or by itself if the holder dies.
+/// the hold ends when released, or by itself if the holder dies. A holder
+/// ends only its own hold: another process still behind keeps the sweep held.
 async fn an_expiry_hold_is_seen_by_every_handle_and_lapses(b: Backend) {
     let Some(ctx) = open(b, "expiry_hold", 2) else {
         return;
     };
     let (holder, other) = (&ctx.stores[0], &ctx.stores[1]);
     assert!(!other.expiry_held().await.unwrap());
-    holder.hold_expiry(60_000).await.unwrap();
+    holder.hold_expiry("a", 60_000).await.unwrap();
     assert!(other.expiry_held().await.unwrap());
-    holder.release_expiry().await.unwrap();
+    holder.release_expiry("a").await.unwrap();
     assert!(!other.expiry_held().await.unwrap());
-    holder.hold_expiry(200).await.unwrap();
+    holder.hold_expiry("a", 200).await.unwrap();
     assert!(other.expiry_held().await.unwrap());
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     assert!(
         !other.expiry_held().await.unwrap(),
         "a dead holder's hold lapses"
     );
+    holder.hold_expiry("a", 60_000).await.unwrap();
+    other.hold_expiry("b", 60_000).await.unwrap();
+    holder.release_expiry("a").await.unwrap();
+    assert!(
+        other.expiry_held().await.unwrap(),
+        "b is still behind: a's release must not lift b's hold"
+    );
+    other.release_expiry("b").await.unwrap();
+    assert!(!holder.expiry_held().await.unwrap());
 }
 
 async fn two_sweepers_cancel_each_transaction_once(b: Backend) {

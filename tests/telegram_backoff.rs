@@ -310,3 +310,46 @@ async fn a_fatal_alarm_interrupts_a_wait() {
     );
     assert!(start.elapsed() < hour, "waited out the flood wait first");
 }
+
+/// A chat still behind (its history read failed) gets a live message: that
+/// message must not move the chat's place past the history not read yet
+/// (was: live id 12 was applied, the store's last id became 12, and the
+/// retried catch-up read only after 12, so credit 11, sent while paycue was
+/// away, was never read).
+#[tokio::test(start_paused = true)]
+async fn a_live_message_of_a_chat_behind_does_not_skip_its_unread_history() {
+    let engine = engine("856254490,915326936");
+    let start = Instant::now();
+    let now = paycue::model::now_millis();
+    engine
+        .ingest(&bot_msg(HUMO, 10, now, "info"))
+        .await
+        .unwrap();
+    let tx = pending_tx(&engine, 20_000).await;
+    let mut fake = Fake::new(engine.clone())
+        .history(HUMO, vec![credit_at(11, tx.created_at + 10, 20_001)])
+        .live(vec![
+            Step::Live(bot_msg(HUMO, 12, now + 20, "hello")),
+            Step::Quiet(Duration::from_secs(120)),
+        ]);
+    fake.chat_down_until
+        .insert(HUMO, start + Duration::from_secs(30));
+    let (stop, shutdown) = signal::channel(false);
+    let task = {
+        let engine = engine.clone();
+        tokio::spawn(async move {
+            let end = watch(engine, &mut fake, &[HUMO, UZCARD], &tuning(), shutdown).await;
+            (end, fake)
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert!(engine.is_caught_up());
+    assert_eq!(
+        engine.store.get(&tx.id).await.unwrap().unwrap().status,
+        paycue::model::TxStatus::Confirmed,
+        "the credit in the chat's unread history was applied"
+    );
+    stop.send(true).unwrap();
+    let (end, _) = task.await.unwrap();
+    assert_eq!(end, End::Shutdown);
+}

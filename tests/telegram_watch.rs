@@ -26,6 +26,8 @@ support::both!(
     a_sweeper_in_another_process_holds_off_while_the_source_is_behind,
     an_on_time_payment_read_after_the_cancel_is_reported_paid_in_time,
     per_chat_state_belongs_to_the_logged_in_account,
+    a_channel_credit_is_not_applied_again_after_an_account_switch,
+    one_process_catching_up_does_not_lift_another_ones_hold,
 );
 
 /// Runs the watcher over `fake` until its live script is used up, then stops it.
@@ -392,5 +394,75 @@ async fn per_chat_state_belongs_to_the_logged_in_account(b: Backend) {
         .await
         .unwrap();
     assert_eq!(replay.label(), "duplicate");
+    app.stop().await;
+}
+
+/// A channel's message ids are the channel's own, the same for every account
+/// (unlike a private chat's). After a switch to account B, B's first catch-up
+/// reads the channel's recent history again: a credit A already applied must
+/// be a duplicate, not a second payment (was: a `late` webhook for an order
+/// already confirmed, telling the shop the money came twice).
+async fn a_channel_credit_is_not_applied_again_after_an_account_switch(b: Backend) {
+    const CHANNEL: i64 = -1_001_234_567_890;
+    let Some(app) = spawn(b, "tg_channel_switch", |c| {
+        c.watch_id = Some(format!("{HUMO},{CHANNEL}"))
+    })
+    .await
+    else {
+        return;
+    };
+    let engine = app.engine.clone();
+    let (a, b_acct) = (1_111_i64, 2_222_i64);
+    engine.set_scope(engine.store.chat_scope(a).await.unwrap());
+    let tx = tx_for(&engine, 70_000).await;
+    let mut post = bot_msg(CHANNEL, 42, tx.created_at + 100, &humo_text(70_001, "7466"));
+    post.sender_id = HUMO;
+    assert_eq!(engine.ingest(&post).await.unwrap().label(), "confirmed");
+
+    engine.set_scope(engine.store.chat_scope(b_acct).await.unwrap());
+    let replay = engine.ingest(&post).await.unwrap();
+    assert_eq!(replay.label(), "duplicate");
+    assert_eq!(
+        engine.last_applied(CHANNEL).await.unwrap(),
+        Some(42),
+        "B catches up on the channel from where A left it"
+    );
+    assert!(
+        engine
+            .store
+            .list_credits(CreditOutcome::Late, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "no late credit recorded for the replay"
+    );
+    app.stop().await;
+}
+
+/// Two processes share the store and both are behind (say both reconnect
+/// after the same Telegram outage). The first to catch up ends its own hold
+/// only: the sweep still waits for the other (was: its release deleted the one
+/// shared hold and its sweep cancelled at once, while the other was behind).
+async fn one_process_catching_up_does_not_lift_another_ones_hold(b: Backend) {
+    let Some(app) = spawn(b, "tg_expiry_both", |c| c.tx_ttl = Some("1s".into())).await else {
+        return;
+    };
+    let behind = app.engine.clone(); // its sweep runs in `app`, never caught up
+    let other = Engine::new(behind.config.clone(), behind.store.clone());
+    let (stop, shutdown) = signal::channel(false);
+    let sweeper = tokio::spawn(other.clone().run_expiry(shutdown));
+    let tx = tx_for(&behind, 40_000).await;
+    wait_until(tx.expires_at + 2_500).await;
+    assert!(behind.store.expiry_held().await.unwrap());
+    other.mark_caught_up();
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let status = behind.store.get(&tx.id).await.unwrap().unwrap().status;
+    assert_eq!(
+        status,
+        TxStatus::Pending,
+        "cancelled while a source was behind"
+    );
+    stop.send(true).unwrap();
+    sweeper.await.unwrap();
     app.stop().await;
 }

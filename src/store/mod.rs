@@ -19,8 +19,9 @@
 //!   event are one atomic step;
 //! - a (chat, message id) is applied at most once, per logged-in account:
 //!   message ids of a private chat are the account's own, so per-chat state
-//!   (seen ids, last applied id) lives under the account's scope; a message
-//!   is marked seen only by the step that records what became of it;
+//!   (seen ids, last applied id) lives under the account's scope (a channel's
+//!   ids are the channel's own, so its state is shared); a message is marked
+//!   seen only by the step that records what became of it;
 //! - a confirmed credit is reversed at most once, only by a reversal message
 //!   naming its (card, amount) within `REVERSAL_WINDOW_MS` of it, and only
 //!   when exactly one confirmed credit fits; the reversal and its outbox event
@@ -147,10 +148,21 @@ pub struct IncomingCredit {
     pub received_at: Millis,
 }
 
-/// The key of a chat's per-chat state within an account scope.
+/// The key of a chat's per-chat state within an account scope. A channel
+/// (or supergroup: Bot API ids below -10^12) numbers its messages itself, the
+/// same for every account, so its state is never scoped: after a switch of
+/// account the new one catches up from where the old one left and a replayed
+/// post stays a duplicate. Private chats and basic groups number messages per
+/// account, so theirs is.
 pub fn chat_key(scope: &str, chat_id: i64) -> String {
+    if chat_id < CHANNEL_IDS_BELOW {
+        return chat_id.to_string();
+    }
     format!("{scope}{chat_id}")
 }
+
+/// Bot API ids of channels and supergroups are `-100` followed by the bare id.
+const CHANNEL_IDS_BELOW: i64 = -1_000_000_000_000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApplyOutcome {
@@ -321,13 +333,15 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> Result<(), StoreError>;
 
     /// Holds the expiry sweep of every process sharing this store for `ttl_ms`
-    /// from now: a message source is behind (reconnecting, catching up,
-    /// waiting out a flood limit), so a payment may be on its way. The holder
-    /// refreshes it while behind; if it dies, the hold lapses by itself.
-    async fn hold_expiry(&self, ttl_ms: i64) -> Result<(), StoreError>;
+    /// from now, under `holder`'s name: a message source of that process is
+    /// behind (reconnecting, catching up, waiting out a flood limit), so a
+    /// payment may be on its way. The holder refreshes it while behind; if it
+    /// dies, the hold lapses by itself.
+    async fn hold_expiry(&self, holder: &str, ttl_ms: i64) -> Result<(), StoreError>;
 
-    /// Ends a hold early (the source is live again).
-    async fn release_expiry(&self) -> Result<(), StoreError>;
+    /// Ends `holder`'s hold early (its source is live again); the holds of
+    /// other processes stay.
+    async fn release_expiry(&self, holder: &str) -> Result<(), StoreError>;
 
     /// True while some process holds the expiry sweep.
     async fn expiry_held(&self) -> Result<bool, StoreError>;

@@ -127,11 +127,11 @@ impl Store for Flaky {
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
     }
-    async fn hold_expiry(&self, ttl_ms: i64) -> Result<(), StoreError> {
-        self.inner.hold_expiry(ttl_ms).await
+    async fn hold_expiry(&self, holder: &str, ttl_ms: i64) -> Result<(), StoreError> {
+        self.inner.hold_expiry(holder, ttl_ms).await
     }
-    async fn release_expiry(&self) -> Result<(), StoreError> {
-        self.inner.release_expiry().await
+    async fn release_expiry(&self, holder: &str) -> Result<(), StoreError> {
+        self.inner.release_expiry(holder).await
     }
     async fn expiry_held(&self) -> Result<bool, StoreError> {
         self.inner.expiry_held().await

@@ -25,8 +25,8 @@ mod state;
 pub struct MemoryStore {
     settings: StoreSettings,
     state: Mutex<State>,
-    /// Until when the expiry sweep is held (a source is behind).
-    expiry_hold: Mutex<Option<std::time::Instant>>,
+    /// Until when each holder holds the expiry sweep (its source is behind).
+    expiry_hold: Mutex<HashMap<String, std::time::Instant>>,
 }
 
 impl MemoryStore {
@@ -34,11 +34,13 @@ impl MemoryStore {
         MemoryStore {
             settings,
             state: Mutex::new(State::default()),
-            expiry_hold: Mutex::new(None),
+            expiry_hold: Mutex::new(HashMap::new()),
         }
     }
 
-    fn hold(&self) -> Result<std::sync::MutexGuard<'_, Option<std::time::Instant>>, StoreError> {
+    fn hold(
+        &self,
+    ) -> Result<std::sync::MutexGuard<'_, HashMap<String, std::time::Instant>>, StoreError> {
         self.expiry_hold
             .lock()
             .map_err(|_| StoreError::Corrupt("memory store mutex poisoned".into()))
@@ -273,21 +275,22 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn hold_expiry(&self, ttl_ms: i64) -> Result<(), StoreError> {
+    async fn hold_expiry(&self, holder: &str, ttl_ms: i64) -> Result<(), StoreError> {
         let until = std::time::Instant::now()
             + std::time::Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(1));
-        *self.hold()? = Some(until);
+        self.hold()?.insert(holder.to_string(), until);
         Ok(())
     }
 
-    async fn release_expiry(&self) -> Result<(), StoreError> {
-        *self.hold()? = None;
+    async fn release_expiry(&self, holder: &str) -> Result<(), StoreError> {
+        self.hold()?.remove(holder);
         Ok(())
     }
 
     async fn expiry_held(&self) -> Result<bool, StoreError> {
-        Ok(self
-            .hold()?
-            .is_some_and(|until| until > std::time::Instant::now()))
+        let now = std::time::Instant::now();
+        let mut holds = self.hold()?;
+        holds.retain(|_, until| *until > now);
+        Ok(!holds.is_empty())
     }
 }

@@ -26,7 +26,8 @@
 //! ids by due time); `seen_at:<chat>` (zset of applied message ids by when)
 //! with `seen_floor` (hash chat -> highest id retention removed: ids up to
 //! it count as seen; `seen:<chat>` sets of older versions are read and moved
-//! over) and `last_message` (hash chat -> highest id); `idem:<key>` (string
+//! over) and `last_message` (hash chat -> highest id); `expiry_hold:<holder>`
+//! (expiring) listed in `expiry_holders` (set); `idem:<key>` (string
 //! with a 24 h TTL). `prune.lua` removes what ended before `RETENTION`.
 
 use std::sync::LazyLock;
@@ -80,6 +81,7 @@ static FINISH: LazyLock<Script> = script!("finish.lua");
 static REDELIVER: LazyLock<Script> = script!("redeliver.lua");
 static REVERSE: LazyLock<Script> = script!("reverse.lua");
 static PRUNE: LazyLock<Script> = script!("prune.lua");
+static EXPIRY_HOLD: LazyLock<Script> = script!("expiry_hold.lua");
 
 pub struct RedisStore {
     client: Result<redis::Client, String>,
@@ -289,25 +291,18 @@ impl Store for RedisStore {
         reads::ping(self).await
     }
 
-    async fn hold_expiry(&self, ttl_ms: i64) -> Result<(), StoreError> {
-        let cmd = redis::cmd("SET")
-            .arg(format!("{P}expiry_hold"))
-            .arg(1)
-            .arg("PX")
-            .arg(ttl_ms.max(1))
-            .to_owned();
-        self.query(&cmd).await.map(|_| ())
+    async fn hold_expiry(&self, holder: &str, ttl_ms: i64) -> Result<(), StoreError> {
+        let args = ["hold".into(), holder.into(), ttl_ms.max(1).to_string()];
+        self.run(&EXPIRY_HOLD, &args).await.map(|_| ())
     }
 
-    async fn release_expiry(&self) -> Result<(), StoreError> {
-        let cmd = redis::cmd("DEL").arg(format!("{P}expiry_hold")).to_owned();
-        self.query(&cmd).await.map(|_| ())
+    async fn release_expiry(&self, holder: &str) -> Result<(), StoreError> {
+        let args = ["release".into(), holder.into()];
+        self.run(&EXPIRY_HOLD, &args).await.map(|_| ())
     }
 
     async fn expiry_held(&self) -> Result<bool, StoreError> {
-        let cmd = redis::cmd("EXISTS")
-            .arg(format!("{P}expiry_hold"))
-            .to_owned();
-        Ok(matches!(self.query(&cmd).await?, Value::Int(n) if n > 0))
+        let args = ["held".into(), String::new()];
+        Ok(matches!(self.run(&EXPIRY_HOLD, &args).await?, Value::Int(n) if n > 0))
     }
 }

@@ -18,28 +18,31 @@
 //!   closed); only a stopped pool is `Closed`.
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use grammers_client::Client;
 use grammers_client::sender::UpdatesConfiguration;
 use grammers_client::session::Session;
 use grammers_client::session::types::PeerRef;
-use grammers_client::{Client, InvocationError};
 use grammers_session::storages::SqliteSession;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::connection::{Connection, scan_dialogs};
-use super::errors::{TgError, classify};
+use super::errors::TgError;
 use super::filter::{ChannelFilter, keep_watched_channels};
-use super::message::{Window, accept, id_and_date, peer_of};
+use super::message::{Window, peer_of};
 use super::watcher::Inbox;
 use crate::engine::IncomingMessage;
-use tasks::{read_updates, relay, watchdog};
+use health::{Health, is_fatal};
+use history::read_back;
+use tasks::{read_updates, relay, spawn_reader, watchdog};
 
+mod health;
+mod history;
 mod tasks;
 
 /// Time limits (tests shorten them).
@@ -75,62 +78,6 @@ const UPDATES_CAPACITY: usize = 1000;
 /// A live message, or an alarm with when it was raised.
 type Event = Result<IncomingMessage, (Instant, TgError)>;
 
-/// What a failed call means, given whether the pool still runs.
-#[derive(Clone)]
-struct Health {
-    alive: Arc<AtomicBool>,
-    timeouts: Arc<AtomicU32>,
-    limit: u32,
-}
-
-impl Health {
-    fn classify(&self, e: InvocationError) -> TgError {
-        if !self.alive.load(Ordering::SeqCst) {
-            return TgError::Closed(format!("the connection pool stopped ({e})"));
-        }
-        classify(e)
-    }
-
-    fn answered(&self) {
-        self.timeouts.store(0, Ordering::SeqCst);
-    }
-
-    fn timed_out(&self, what: &str, limit: Duration) -> TgError {
-        let n = self.timeouts.fetch_add(1, Ordering::SeqCst) + 1;
-        if n >= self.limit {
-            TgError::Closed(format!(
-                "Telegram did not answer {n} requests in a row; rebuilding the connection"
-            ))
-        } else {
-            TgError::Transient(format!(
-                "{what}: no answer within {} s",
-                limit.as_secs_f32()
-            ))
-        }
-    }
-
-    /// `work` within `limit`, sorted into a `TgError` on failure.
-    async fn timed<T>(
-        &self,
-        what: &str,
-        limit: Duration,
-        work: impl Future<Output = Result<T, InvocationError>>,
-    ) -> Result<T, TgError> {
-        match tokio::time::timeout(limit, work).await {
-            Ok(Ok(v)) => {
-                self.answered();
-                Ok(v)
-            }
-            Ok(Err(e)) => Err(self.classify(e)),
-            Err(_) => Err(self.timed_out(what, limit)),
-        }
-    }
-}
-
-fn is_fatal(e: &TgError) -> bool {
-    matches!(e, TgError::LoggedOut(_) | TgError::Closed(_))
-}
-
 pub struct GrammersInbox {
     client: Client,
     session: Arc<SqliteSession>,
@@ -141,8 +88,13 @@ pub struct GrammersInbox {
     health: Health,
     events: mpsc::Receiver<Event>,
     fatal: watch::Receiver<Option<TgError>>,
-    /// Alarms raised before this were settled by the history read since.
-    read_since: Instant,
+    /// When each chat's last complete history read started (or the chat was
+    /// found unreadable): an alarm is settled once every watched chat has
+    /// been read since, never by one chat's read.
+    read_at: HashMap<i64, Instant>,
+    /// A dialog scan of this inbox read the whole chat list: a chat still
+    /// unknown is really not among the account's chats.
+    listed: bool,
     helpers: Vec<JoinHandle<()>>,
 }
 
@@ -181,12 +133,10 @@ impl GrammersInbox {
             .stream_updates(relayed, UpdatesConfiguration { catch_up: true })
             .await
             .map_err(|e| TgError::Transient(format!("cannot start the update stream: {e}")))?;
-        let reader = tokio::spawn(read_updates(
-            stream,
-            watched.clone(),
-            health.clone(),
+        let reader = spawn_reader(
+            read_updates(stream, watched.clone(), health.clone(), events_tx.clone()),
             events_tx.clone(),
-        ));
+        );
         let dog = tokio::spawn(watchdog(
             conn.client.clone(),
             conn.handle.clone(),
@@ -206,7 +156,8 @@ impl GrammersInbox {
             health,
             events,
             fatal,
-            read_since: Instant::now(),
+            read_at: HashMap::new(),
+            listed: false,
             helpers: vec![relay, reader, dog],
         })
     }
@@ -227,8 +178,18 @@ impl GrammersInbox {
                 // A few pages of dialogs: a few calls' worth of time.
                 let limit = self.limits.call * 8;
                 let (_, found) = scan_dialogs(&self.client, &self.watched, limit).await?;
+                self.listed = true;
                 self.peers.extend(found);
                 self.peers.get(&chat).copied()
+            }
+            // No chat list read yet (the scan failed, or ran before this
+            // pool): "unreadable" would drop the chat from the catch-up and
+            // open the expiry gate with its history unread. Retried until the
+            // cool-down allows a scan.
+            None if !self.listed => {
+                return Err(TgError::Transient(format!(
+                    "chat {chat} is not in the session yet and the chat list cannot be read again before its cool-down"
+                )));
             }
             None => None,
         };
@@ -239,6 +200,13 @@ impl GrammersInbox {
         })?;
         self.peers.insert(chat, peer);
         Ok(peer)
+    }
+
+    /// True when every watched chat was read after `at`.
+    fn settled(&self, at: Instant) -> bool {
+        self.watched
+            .iter()
+            .all(|chat| self.read_at.get(chat).is_some_and(|read| *read > at))
     }
 
     /// True (and the scan counted as started) when the cool-down is over.
@@ -260,27 +228,27 @@ impl Inbox for GrammersInbox {
         chat: i64,
         window: Window,
     ) -> Result<Vec<IncomingMessage>, TgError> {
-        self.read_since = Instant::now();
+        let started = Instant::now();
         if !self.health.alive.load(Ordering::SeqCst) {
             return Err(TgError::Closed("the connection pool stopped".into()));
         }
-        let peer = self.peer_ref(chat).await?;
-        let client = self.client.clone();
-        let watched = self.watched.clone();
-        let read = async move {
-            let mut found = Vec::new();
-            let mut messages = client.iter_messages(peer); // newest first
-            while let Some(m) = messages.next().await? {
-                let (id, date) = id_and_date(&m.raw);
-                if window.ends_before(id, date) {
-                    break;
-                }
-                found.extend(accept(&m, &watched));
-            }
-            found.reverse();
-            Ok(found)
+        let read = async {
+            let peer = self.peer_ref(chat).await?;
+            let mut pages = self.client.iter_messages(peer); // newest first
+            read_back(
+                &mut pages,
+                window,
+                &self.watched,
+                &self.health,
+                self.limits.call,
+            )
+            .await
         };
-        self.health.timed("history", self.limits.call, read).await
+        let result = read.await;
+        if matches!(result, Ok(_) | Err(TgError::Rejected(_))) {
+            self.read_at.insert(chat, started);
+        }
+        result
     }
 
     async fn next(&mut self) -> Result<IncomingMessage, TgError> {
@@ -288,8 +256,8 @@ impl Inbox for GrammersInbox {
             match self.events.recv().await {
                 None => return Err(TgError::Closed("the update reader stopped".into())),
                 Some(Ok(message)) => return Ok(message),
-                // Settled by the history read that started after it.
-                Some(Err((at, e))) if at < self.read_since && !is_fatal(&e) => {}
+                // Settled by the history reads of every chat since.
+                Some(Err((at, e))) if !is_fatal(&e) && self.settled(at) => {}
                 Some(Err((_, e))) => return Err(e),
             }
         }

@@ -12,6 +12,7 @@ use grammers_client::update::Update;
 use grammers_client::{Client, tl};
 use grammers_session::storages::SqliteSession;
 use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::{Event, Health, Limits, is_fatal};
@@ -40,6 +41,38 @@ pub(super) async fn relay(
         if to.send(updates).await.is_err() {
             break;
         }
+    }
+}
+
+/// Runs the update reader in its own task, watched: grammers panics on some
+/// server data (`expect`s in its message box), and a reader gone silently
+/// would leave the watcher waiting for updates that never come while the
+/// expiry gate stays open. A panic becomes a `Closed` event (new pool, then a
+/// catch-up). Aborting the returned task aborts the reader too.
+pub(super) fn spawn_reader(
+    reader: impl std::future::Future<Output = ()> + Send + 'static,
+    to: mpsc::Sender<Event>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let task = tokio::spawn(reader);
+        let _abort_with_me = AbortOnDrop(task.abort_handle());
+        if let Err(e) = task.await
+            && e.is_panic()
+        {
+            tracing::error!(
+                "the Telegram update reader panicked (grammers on unexpected server data); reconnecting"
+            );
+            let closed = TgError::Closed("the update reader panicked".into());
+            let _ = to.send(Err((Instant::now(), closed))).await;
+        }
+    })
+}
+
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -10,6 +10,10 @@ use grammers_client::session::updates::UpdatesLike;
 use grammers_client::tl;
 use grammers_session::types::UpdateState;
 
+use std::sync::atomic::AtomicBool;
+
+use grammers_client::InvocationError;
+
 use super::*;
 use crate::telegram::session;
 
@@ -201,7 +205,11 @@ fn a_dropped_request_is_transient_while_the_pool_runs() {
 }
 
 /// Issue 9 item 4: a dialog scan that failed is not redone at once (scans
-/// invite flood waits); the chat is reported unreadable until the cool-down.
+/// invite flood waits). Until a scan has read the chat list, a chat missing
+/// from the session is a transient failure, not "unreadable": the watcher
+/// drops an unreadable chat from the catch-up and opens the expiry gate
+/// (was: `Rejected` after the failed scan, so orders expired while the
+/// chat's credits were never read).
 #[tokio::test]
 async fn a_failed_dialog_scan_is_not_redone_before_its_cool_down() {
     let tmp = tempfile::tempdir().unwrap();
@@ -222,7 +230,82 @@ async fn a_failed_dialog_scan_is_not_redone_before_its_cool_down() {
         .await
         .expect("no second scan")
         .unwrap_err();
-    assert!(matches!(second, TgError::Rejected(_)), "{second:?}");
+    assert!(matches!(second, TgError::Transient(_)), "{second:?}");
+    drop(inbox);
+    conn.close().await;
+}
+
+/// grammers panics on some server data (`expect`s in its message box). A
+/// panic in the update reader must end the inbox with `Closed` (a new pool,
+/// a catch-up), not leave the watcher waiting for updates that never come
+/// while the expiry gate stays open (was: the reader died silently; the relay
+/// and the watchdog still hold the channel, so `next()` waited for ever).
+#[tokio::test]
+async fn a_panic_in_the_update_reader_ends_the_inbox() {
+    let (to, mut events) = mpsc::channel(8);
+    let _relay_and_watchdog = to.clone();
+    let _reader = tasks::spawn_reader(
+        async { panic!("only updates with pts info may be stored as gaps") },
+        to,
+    );
+    let event = tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .expect("the reader's end was reported");
+    assert!(
+        matches!(event, Some(Err((_, TgError::Closed(_))))),
+        "{:?}",
+        event.map(|e| e.map(|m| m.message_id).map_err(|(_, e)| e))
+    );
+}
+
+/// Dropping the inbox aborts its helpers: the reader under its watcher too.
+#[tokio::test]
+async fn aborting_the_watched_reader_aborts_the_reader() {
+    struct Flag(Arc<AtomicBool>);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let dropped = Arc::new(AtomicBool::new(false));
+    let flag = Flag(Arc::clone(&dropped));
+    let (to, _events) = mpsc::channel(8);
+    let helper = tasks::spawn_reader(
+        async move {
+            let _flag = flag;
+            std::future::pending::<()>().await
+        },
+        to,
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    helper.abort();
+    let _ = helper.await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(dropped.load(Ordering::SeqCst), "the reader still runs");
+}
+
+/// The home connection closed (grammers reconnects silently; messages of
+/// that gap are found by a catch-up of every chat). A history read of one
+/// chat, here one that fails, does not settle that alarm: `next()` still
+/// reports it so every chat is read again (was: any history read started
+/// after the alarm swallowed it, so the other chats' gap was never read).
+#[tokio::test]
+async fn a_connection_alarm_is_not_settled_by_one_chats_history_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let session = session_at(tmp.path(), black_hole().await).await;
+    let mut conn = Connection::open(session, 1);
+    let (updates, from_telegram) = mpsc::channel(16);
+    conn.updates = Some(from_telegram);
+    let mut inbox = GrammersInbox::start(&mut conn, vec![BOT, 42], short(), LastScan::default())
+        .await
+        .unwrap();
+    updates.send(UpdatesLike::ConnectionClosed).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let _ = inbox.history(BOT, Window::new(Some(1), 0, 0)).await;
+    let alarm = tokio::time::timeout(Duration::from_secs(3), inbox.next())
+        .await
+        .expect("the alarm was reported, not swallowed");
+    assert!(matches!(alarm, Err(TgError::Transient(_))), "{alarm:?}");
     drop(inbox);
     conn.close().await;
 }

@@ -9,7 +9,8 @@
 //!   this history scan is the one relied on.
 //! - Catch-up is per chat: a chat whose history fails is retried later (after
 //!   the backoff delay, or the flood wait Telegram asked for) while the others
-//!   follow live.
+//!   follow live. Live messages of a chat still behind wait for its catch-up:
+//!   the store's last applied id of a chat never passes history unread.
 //! - A message is never skipped: when the store fails it is retried with
 //!   backoff until it is applied or paycue stops (then the next start reads
 //!   it again, since the store's last id did not move past it).
@@ -146,7 +147,7 @@ pub async fn watch<I: Inbox>(
             tracing::info!("Telegram caught up {what}; following live messages");
         }
         let started = Instant::now();
-        let stop = run.follow(retry_at).await;
+        let stop = run.follow(retry_at, &behind).await;
         if started.elapsed() >= tuning.stable_after {
             run.delay = tuning.backoff_initial;
         }

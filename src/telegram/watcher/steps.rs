@@ -86,8 +86,11 @@ impl<I: Inbox> Run<'_, I> {
     }
 
     /// Applies live messages until something goes wrong, or until `retry_at`
-    /// (a chat to catch up again).
-    pub(super) async fn follow(&mut self, retry_at: Option<Instant>) -> Stop {
+    /// (a chat to catch up again). A live message of a chat still `behind` is
+    /// left to that chat's catch-up: applied now, it would move the chat's
+    /// last applied id past history not read yet (sent while paycue was away),
+    /// and the catch-up, which reads after that id, would never see it.
+    pub(super) async fn follow(&mut self, retry_at: Option<Instant>, behind: &[i64]) -> Stop {
         loop {
             let next = async {
                 match retry_at {
@@ -104,6 +107,14 @@ impl<I: Inbox> Run<'_, I> {
                 Ok(Some(Err(e))) => return Stop::Trouble(e),
                 Ok(Some(Ok(m))) => m,
             };
+            if behind.contains(&message.chat()) {
+                tracing::debug!(
+                    chat = message.chat(),
+                    message_id = message.message_id,
+                    "live message of a chat still catching up; its catch-up reads it"
+                );
+                continue;
+            }
             if let Err(end) = self.apply(&message).await {
                 return Stop::End(end);
             }
