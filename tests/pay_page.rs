@@ -482,16 +482,17 @@ async fn redis_down_shows_a_try_again_page_not_json() {
     app.stop().await;
 }
 
-/// 600 buyers long-polling at once: 512 are held, the rest answer at once
-/// with the polling fallback, and the API and `/health` still answer.
+/// 300 buyers long-polling at once: MAX_WAITERS (128) are held, the rest
+/// answer at once with the polling fallback, and the API and `/health` still
+/// answer (held long-polls stay well under the connection cap).
 #[tokio::test]
-async fn six_hundred_long_polls_leave_the_api_answering() {
+async fn many_long_polls_leave_the_api_answering() {
     let app = app("pay_600", |_| {}).await;
     let tx = app.create(1000).await;
     let id = tx["transaction_id"].as_str().unwrap().to_string();
     let url = format!("{}/pay/{id}/status?since=pending&wait=25", app.base);
     let mut held = Vec::new();
-    for _ in 0..600 {
+    for _ in 0..300 {
         let req = app.http.get(&url).send();
         held.push(tokio::spawn(async move {
             let resp = req.await.ok()?;
@@ -499,14 +500,14 @@ async fn six_hundred_long_polls_leave_the_api_answering() {
             body["data"]["retry_ms"].as_u64()
         }));
     }
-    // The 88 past the cap come back at once with retry_ms.
+    // Those past the cap come back at once with retry_ms.
     let mut fallback = 0;
     let deadline = Instant::now() + Duration::from_secs(20);
-    while fallback < 600 - paycue::web::pay::MAX_WAITERS && Instant::now() < deadline {
+    while fallback < 300 - paycue::web::pay::MAX_WAITERS && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
         fallback = held.iter().filter(|h| h.is_finished()).count();
     }
-    assert_eq!(fallback, 600 - paycue::web::pay::MAX_WAITERS);
+    assert_eq!(fallback, 300 - paycue::web::pay::MAX_WAITERS);
     let (code, _) = app.get("/health").await;
     assert_eq!(code, 200);
     assert!(app.create(2000).await["amount"].as_i64().is_some());
@@ -517,5 +518,5 @@ async fn six_hundred_long_polls_leave_the_api_answering() {
             retry += 1;
         }
     }
-    assert!(retry >= 600 - paycue::web::pay::MAX_WAITERS, "{retry}");
+    assert!(retry >= 300 - paycue::web::pay::MAX_WAITERS, "{retry}");
 }

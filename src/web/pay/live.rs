@@ -24,8 +24,10 @@ use crate::store::StoreError;
 pub const MAX_WAIT: Duration = Duration::from_secs(25);
 /// How often a waiting request re-reads the store.
 pub const RECHECK: Duration = Duration::from_millis(1000);
-/// Waiting requests held at once; past this, answers are immediate.
-pub const MAX_WAITERS: usize = 512;
+/// Waiting requests held at once; past this, answers are immediate. A quarter
+/// of the default connection cap (`HTTP_MAX_CONNECTIONS` 512): held
+/// long-polls must never take the slots the API and `/health` need.
+pub const MAX_WAITERS: usize = 128;
 /// What a client is told to wait before asking again when not held.
 pub const POLL_FALLBACK_MS: u64 = 2000;
 
