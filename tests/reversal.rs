@@ -125,7 +125,10 @@ async fn reversal_matching_nothing_is_listed(b: Backend) {
 /// is not the buyer's payment going back, so the paid order is not reported
 /// reversed (no `reversal` webhook), and nothing is listed unmatched.
 async fn refund_of_the_sellers_purchase_does_not_reverse_a_paid_order(b: Backend) {
-    let Some(mut app) = spawn(b, "reversal_refund", |c| c.cards = Some("9860****7466".into())).await
+    let Some(mut app) = spawn(b, "reversal_refund", |c| {
+        c.cards = Some("9860****7466".into())
+    })
+    .await
     else {
         return;
     };
@@ -152,6 +155,9 @@ async fn refund_of_the_sellers_purchase_does_not_reverse_a_paid_order(b: Backend
     assert!(shown["reversed_at"].is_null(), "{shown}");
     let listed = app.get("/credits?outcome=unmatched").await.1["data"].clone();
     assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
-    assert_eq!(app.engine.ingest(&msg).await.unwrap(), IngestOutcome::Duplicate);
+    assert_eq!(
+        app.engine.ingest(&msg).await.unwrap(),
+        IngestOutcome::Duplicate
+    );
     app.stop().await;
 }
