@@ -182,7 +182,11 @@ impl Engine {
         }
         let note = parsers::parse(Some(msg.sender_id), None, &msg.text);
         self.metrics.message(note.kind.as_str());
-        let (Kind::Credit | Kind::Reversal, Some(amount)) = (note.kind, note.amount) else {
+        // A refund of the seller's own spending (a reversal that gives money
+        // back to the card) neither pays an order nor takes a payment back.
+        let (Kind::Credit | Kind::Reversal, Some(amount), false) =
+            (note.kind, note.amount, note.refund)
+        else {
             let fresh = self
                 .store
                 .mark_seen(&self.scope(), msg.chat(), msg.message_id)

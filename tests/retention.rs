@@ -1,5 +1,6 @@
 //! The retention sweep through the real app: with `RETENTION=1d`, a paid
-//! order and its webhook record are gone two days later (404), a pending
+//! order and its webhook record are gone once the day and the reversal
+//! window are over (404), a pending
 //! one stays, and the bank message that paid it is still a duplicate.
 
 mod support;
@@ -29,7 +30,7 @@ async fn retention_sweep_removes_old_orders_and_still_refuses_replays(b: Backend
     assert_eq!(now, paycue::store::Pruned::default());
     assert_eq!(app.get(&format!("/transactions/{id}")).await.0, 200);
 
-    let later = now_ms() + 2 * DAY;
+    let later = now_ms() + 4 * DAY;
     let removed = paycue::retention::prune_once(&app.engine, later)
         .await
         .unwrap();

@@ -13,10 +13,20 @@ use support::app::{Backend, TestApp, now_ms, spawn};
 support::both!(
     reversal_after_confirm_sends_signed_reversal_webhook,
     reversal_matching_nothing_is_listed,
+    refund_of_the_sellers_purchase_does_not_reverse_a_paid_order,
 );
 
-/// A @HUMOcardbot reversal (`❌ Отмена операций карты`) of `amount` UZS.
+/// A @HUMOcardbot reversal (`❌ Отмена операций карты`) taking `amount` UZS
+/// back from the card (`➖`: the money leaves it).
 fn humo_reversal(amount: i64, card4: &str) -> String {
+    format!(
+        "❌ Отмена операций карты\n➖ {amount},00 UZS\n📍 P2P\n💳 HUMOCARD *{card4}\n🕓 13:54 22.07.2026\n💰 523.419,46 UZS"
+    )
+}
+
+/// The same bot's cancelled purchase (fixture S057): `➕`, the money comes
+/// back to the seller's card; the seller's own spending was refunded.
+fn humo_refund(amount: i64, card4: &str) -> String {
     format!(
         "❌ Отмена операций карты\n➕ {amount},00 UZS\n📍 oplata\n💳 HUMOCARD *{card4}\n🕓 13:54 22.07.2026\n💰 523.419,46 UZS"
     )
@@ -107,5 +117,47 @@ async fn reversal_matching_nothing_is_listed(b: Backend) {
     // The pending order for that amount is untouched.
     let pending = app.get("/transactions?status=pending").await.1["data"].clone();
     assert_eq!(pending.as_array().unwrap().len(), 1);
+    app.stop().await;
+}
+
+/// The seller's own purchase of the same amount on the same card is
+/// cancelled (money comes back, `➕`) a day after a buyer paid an order: that
+/// is not the buyer's payment going back, so the paid order is not reported
+/// reversed (no `reversal` webhook), and nothing is listed unmatched.
+async fn refund_of_the_sellers_purchase_does_not_reverse_a_paid_order(b: Backend) {
+    let Some(mut app) = spawn(b, "reversal_refund", |c| {
+        c.cards = Some("9860****7466".into())
+    })
+    .await
+    else {
+        return;
+    };
+    let tx = app.create(3000).await;
+    let id = tx["transaction_id"].as_str().unwrap().to_string();
+    app.humo_credit(10, 3001, "7466", now_ms()).await;
+    assert_eq!(app.receiver.next().await.json()["action"], "confirm");
+    let msg = IncomingMessage {
+        sender_id: 856_254_490,
+        chat_id: None,
+        message_id: 11,
+        date: now_ms(),
+        text: humo_refund(3001, "7466"),
+    };
+    let outcome = app.engine.ingest(&msg).await.expect("ingest");
+    assert!(
+        matches!(outcome, IngestOutcome::NotCredit(_)),
+        "a refund to the seller was taken as a reversal: {outcome:?}"
+    );
+    app.receiver
+        .assert_quiet(std::time::Duration::from_millis(700))
+        .await;
+    let shown = app.get(&format!("/transactions/{id}")).await.1["data"].clone();
+    assert!(shown["reversed_at"].is_null(), "{shown}");
+    let listed = app.get("/credits?outcome=unmatched").await.1["data"].clone();
+    assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
+    assert_eq!(
+        app.engine.ingest(&msg).await.unwrap(),
+        IngestOutcome::Duplicate
+    );
     app.stop().await;
 }

@@ -33,6 +33,9 @@ support::both!(
     an_expiry_hold_is_seen_by_every_handle_and_lapses,
     a_round_price_is_never_a_unique_amount,
     a_card_less_credit_can_pay_only_one_order,
+    reversal_after_a_duplicate_payment_is_ambiguous,
+    retention_keeps_a_paid_order_through_its_reversal_window,
+    retention_keeps_a_transaction_with_an_undelivered_event,
 );
 
 /// The tests' clock starts at the real time: Redis forgets an ended hold by
@@ -132,6 +135,21 @@ fn credit(msg: i64, major: i64, store_cards: &[&str], date: i64, now: i64) -> In
         message_id: msg,
         date,
         received_at: now,
+    }
+}
+
+/// Delivers every due event (oldest first), as a shop that is up would.
+async fn deliver_all(s: &dyn Store, now: i64) {
+    while let Some(d) = s.claim_event(now, 1_000).await.unwrap() {
+        let ok = paycue::model::Attempt {
+            at: now,
+            status_code: Some(200),
+            error: None,
+            duration_ms: 1,
+        };
+        s.finish_attempt(&d.event.id, ok, AttemptResult::Delivered)
+            .await
+            .unwrap();
     }
 }
 
@@ -909,7 +927,7 @@ async fn retention_removes_what_ended_and_still_refuses_replays(b: Backend) {
         .unwrap(); // late, on the same order
     s.apply_reversal(credit(3, 101, &[""], *T0 + 3, *T0 + 3))
         .await
-        .unwrap();
+        .unwrap(); // unmatched: ambiguous after the second payment
     let cancelled = create(s, 200, &[], *T0 + 4).await;
     s.cancel(&cancelled.id, "evt_c", *T0 + 5).await.unwrap();
     s.apply_credit(credit(4, 999, &[""], *T0 + 6, *T0 + 6))
@@ -931,8 +949,10 @@ async fn retention_removes_what_ended_and_still_refuses_replays(b: Backend) {
     let early = s.prune(*T0 + 3_600_000, *T0, 100).await.unwrap();
     assert_eq!(early, paycue::store::Pruned::default());
 
-    // Two days later with a one-day retention, one transaction per step.
-    let now = *T0 + 2 * DAY;
+    // Four days later (past the reversal window) with a one-day retention,
+    // every event delivered, one transaction per step.
+    let now = *T0 + 4 * DAY;
+    deliver_all(s, now).await;
     let first = s.prune(now, now - DAY, 1).await.unwrap();
     assert_eq!(first.transactions, 1, "bounded: {first:?}");
     assert!(s.get(&paid.id).await.unwrap().is_none(), "oldest first");
@@ -946,7 +966,7 @@ async fn retention_removes_what_ended_and_still_refuses_replays(b: Backend) {
             break;
         }
     }
-    assert_eq!((rest.transactions, first.credits + rest.credits), (1, 1));
+    assert_eq!((rest.transactions, first.credits + rest.credits), (1, 2));
     assert!(s.get(&cancelled.id).await.unwrap().is_none());
     assert!(s.events(&paid.id).await.unwrap().is_empty());
     assert!(s.events(&cancelled.id).await.unwrap().is_empty());
@@ -1037,7 +1057,8 @@ async fn redis_retention_leaves_no_stray_keys() {
         ApplyOutcome::Duplicate,
         "an id in the old set"
     );
-    let now = *T0 + 2 * DAY;
+    let now = *T0 + 4 * DAY;
+    deliver_all(s, now).await;
     // Moving the old set over counts its ids as applied now; they go (and
     // raise the floor) one retention later.
     s.prune(now, now - DAY, 100).await.unwrap();
@@ -1127,4 +1148,112 @@ async fn redis_held_counts_cost_does_not_grow_with_the_keyspace() {
     let (large, held_again) = cost(&mut conn).await;
     assert_eq!(held_again, held);
     assert_eq!(small, large, "a scrape's Redis work grew with the keyspace");
+}
+
+/// A buyer pays the same unique amount twice (the second is `late` on the
+/// same order) and the bank takes one payment back: which one went back
+/// cannot be told, and the order is still paid once, so the reversal must
+/// not be reported against the order (it is listed `ambiguous_credit`).
+async fn reversal_after_a_duplicate_payment_is_ambiguous(b: Backend) {
+    let Some(ctx) = open(b, "reversal_duplicate", 1) else {
+        return;
+    };
+    let s = ctx.stores[0].as_ref();
+    let tx = create(s, 500, &[], *T0).await;
+    let paid = s
+        .apply_credit(credit(1, major(&tx), &[""], *T0 + 10, *T0 + 10))
+        .await
+        .unwrap();
+    assert!(matches!(paid, ApplyOutcome::Confirmed { .. }), "{paid:?}");
+    let twice = s
+        .apply_credit(credit(2, major(&tx), &[""], *T0 + 20, *T0 + 20))
+        .await
+        .unwrap();
+    assert!(matches!(twice, ApplyOutcome::Late { .. }), "{twice:?}");
+    let back = s
+        .apply_reversal(credit(3, major(&tx), &[""], *T0 + 60_000, *T0 + 60_000))
+        .await
+        .unwrap();
+    match back {
+        ApplyOutcome::Unmatched { credit } => {
+            assert_eq!(credit.reason.as_deref(), Some("ambiguous_credit"))
+        }
+        other => panic!("a paid order was reported reversed: {other:?}"),
+    }
+    assert_eq!(s.get(&tx.id).await.unwrap().unwrap().reversed_at, None);
+}
+
+/// With the shortest retention (a day), a paid order is kept as long as a
+/// reversal of its credit can still come (`REVERSAL_WINDOW_MS`): pruning it
+/// earlier would turn the bank's reversal into an unmatched `no_credit` and
+/// the shop would never hear that the money went back.
+async fn retention_keeps_a_paid_order_through_its_reversal_window(b: Backend) {
+    let Some(ctx) = open(b, "retention_reversal", 1) else {
+        return;
+    };
+    let s = ctx.stores[0].as_ref();
+    let tx = create(s, 700, &[], *T0).await;
+    s.apply_credit(credit(1, major(&tx), &[""], *T0 + 1, *T0 + 1))
+        .await
+        .unwrap();
+    let now = *T0 + 2 * DAY;
+    s.prune(now, now - DAY, 100).await.unwrap();
+    let back = s
+        .apply_reversal(credit(2, major(&tx), &[""], now, now))
+        .await
+        .unwrap();
+    assert!(
+        matches!(back, ApplyOutcome::Reversed { .. }),
+        "the reversal was lost to retention: {back:?}"
+    );
+    // Once the window is over (and the shop has its events) it goes.
+    let later = *T0 + 5 * DAY;
+    deliver_all(s, later).await;
+    let step = s.prune(later, later - DAY, 100).await.unwrap();
+    assert_eq!(step.transactions, 1);
+    assert!(s.get(&tx.id).await.unwrap().is_none());
+}
+
+/// A reversal near the end of its window queues a `reversal` event; the
+/// shop is down, so the event is in its retries when the sweep comes: the
+/// transaction (and the event) stay until it is delivered or given up, or
+/// the shop would never hear that the money went back.
+async fn retention_keeps_a_transaction_with_an_undelivered_event(b: Backend) {
+    let Some(ctx) = open(b, "retention_outbox", 1) else {
+        return;
+    };
+    let s = ctx.stores[0].as_ref();
+    let tx = create(s, 800, &[], *T0).await;
+    s.apply_credit(credit(1, major(&tx), &[""], *T0 + 1, *T0 + 1))
+        .await
+        .unwrap();
+    deliver_all(s, *T0 + 2).await;
+    let at = *T0 + REVERSAL_WINDOW - 60_000;
+    let back = s
+        .apply_reversal(credit(2, major(&tx), &[""], at, at))
+        .await
+        .unwrap();
+    let ApplyOutcome::Reversed { .. } = back else {
+        panic!("{back:?}")
+    };
+    let now = *T0 + REVERSAL_WINDOW + 60_000;
+    s.prune(now, now - DAY, 100).await.unwrap();
+    let due = s.claim_event(now, 1_000).await.unwrap();
+    assert_eq!(
+        due.map(|d| d.event.action),
+        Some(Action::Reversal),
+        "an undelivered reversal was deleted"
+    );
+    assert!(s.get(&tx.id).await.unwrap().is_some());
+    let events = s.events(&tx.id).await.unwrap();
+    let gone = paycue::model::Attempt {
+        at: now,
+        status_code: Some(500),
+        error: Some("HTTP 500".into()),
+        duration_ms: 1,
+    };
+    s.finish_attempt(&events[1].id, gone, AttemptResult::Failed)
+        .await
+        .unwrap();
+    assert_eq!(s.prune(now, now - DAY, 100).await.unwrap().transactions, 1);
 }

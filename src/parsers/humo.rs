@@ -87,6 +87,7 @@ fn sms(msg: &Message) -> Option<Notification> {
         currency: Some(amount.currency.to_string()),
         card: Some(c[1].to_string()),
         at: when::find(rest, Bank::Humo.zone()),
+        refund: kind == Kind::Reversal && vocab::says_outgoing(&op),
     })
 }
 
@@ -105,5 +106,6 @@ fn account_change(msg: &Message) -> Option<Notification> {
         currency: Some(amount.currency.to_string()),
         card: card::find_card(c.get(1)?.as_str()).map(|c| c.last4),
         at: when::find(rest, Bank::Humo.zone()),
+        refund: false,
     })
 }

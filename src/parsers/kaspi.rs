@@ -128,6 +128,8 @@ pub fn parse(msg: &Message) -> Notification {
         None if names(&op.label, DEBITS) => Kind::Debit,
         None => Kind::Unknown,
     };
+    note.refund = note.kind == Kind::Reversal
+        && (op.sign == Some('+') || vocab::says_outgoing(&op.label.to_lowercase()));
     note
 }
 

@@ -234,6 +234,9 @@ impl BotMessage {
             .or(self.first_currency)
             .map(str::to_string);
         note.amount = amount.map(|a| a.money);
+        note.refund = note.kind == Kind::Reversal
+            && (matches!(self.signed.first(), Some((Sign::In, _)))
+                || vocab::says_outgoing(&self.header));
         note
     }
 

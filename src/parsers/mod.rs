@@ -128,6 +128,10 @@ pub struct Notification {
     pub card: Option<String>,
     /// The bank's own time of the operation, when shown.
     pub at: Option<jiff::Timestamp>,
+    /// A reversal that gives money back to the card (`➕`, or a cancelled
+    /// purchase or payment): the card holder's own spending refunded, which
+    /// never takes back a credit somebody paid in.
+    pub refund: bool,
 }
 
 impl Notification {
@@ -139,6 +143,7 @@ impl Notification {
             currency: None,
             card: None,
             at: None,
+            refund: false,
         }
     }
 }

@@ -21,6 +21,7 @@ pub fn notice(bank: Bank, msg: &Message) -> Option<Notification> {
         amount: amount.map(|a| a.money),
         card: card::find_card(&msg.text).map(|c| c.last4),
         at: when::find(&msg.text, bank.zone()),
+        refund: kind == Kind::Reversal && vocab::says_outgoing(&msg.lower),
     })
 }
 

@@ -71,5 +71,6 @@ fn sms(msg: &Message) -> Option<Notification> {
         currency: Some(amount.currency.to_string()),
         card: card::find_card(&c[3]).map(|c| c.last4),
         at: when::find(c.get(2)?.as_str(), Bank::Uzcard.zone()),
+        refund: kind == Kind::Reversal && vocab::says_outgoing(&op),
     })
 }

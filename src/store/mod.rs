@@ -24,11 +24,14 @@
 //!   seen only by the step that records what became of it;
 //! - a confirmed credit is reversed at most once, only by a reversal message
 //!   naming its (card, amount) within `REVERSAL_WINDOW_MS` of it, and only
-//!   when exactly one confirmed credit fits; the reversal and its outbox event
+//!   when exactly one confirmed credit fits and its order was not paid twice
+//!   (a `late` credit of it in the window); the reversal and its outbox event
 //!   are one atomic step and the transaction's state does not change;
 //! - storage is bounded: `prune` removes what ended before a cutoff in
-//!   bounded steps, never a transaction whose amount is still held or whose
-//!   idempotency key may still replay it, and dedupe memory shrinks without
+//!   bounded steps, never a transaction whose amount is still held, whose
+//!   idempotency key may still replay it, whose credit a reversal may still
+//!   take back, or whose event queued after the cutoff is still in its
+//!   retries, and dedupe memory shrinks without
 //!   ever accepting again a message id it removed (a chat's ids up to the
 //!   highest one removed stay refused).
 
@@ -269,8 +272,9 @@ pub trait Store: Send + Sync + 'static {
     /// Dedupes by (chat, message id), then records a reversal message on the
     /// one transaction whose confirming credit it takes back (same card and
     /// amount, dated within `REVERSAL_WINDOW_MS` before it, not reversed
-    /// yet) with a `reversal` event; with no such credit, or more than one,
-    /// it is recorded unmatched (`no_credit`, `ambiguous_credit`, ...).
+    /// yet) with a `reversal` event; with no such credit, or more than one
+    /// (a `late` second payment of the order counts), it is recorded
+    /// unmatched (`no_credit`, `ambiguous_credit`, ...).
     async fn apply_reversal(&self, reversal: IncomingCredit) -> Result<ApplyOutcome, StoreError>;
 
     /// The highest message id applied or seen in a chat (for catch-up).
@@ -318,8 +322,10 @@ pub trait Store: Send + Sync + 'static {
     async fn held_counts(&self, cards: &[String]) -> Result<Vec<(String, u64)>, StoreError>;
 
     /// One bounded retention step, at most `max` of each kind: removes the
-    /// transactions that ended before `cutoff` (once their hold's grace and
-    /// idempotency window are over at `now`) with everything hanging off
+    /// transactions that ended before `cutoff` (once their hold's grace,
+    /// idempotency window and, confirmed and not reversed, the reversal
+    /// window are over at `now`, and no event queued after `cutoff` is
+    /// still pending) with everything hanging off
     /// them (events, attempts, credits, reversal, listing entries), the
     /// unmatched credits received before `cutoff`, and the dedupe entries of
     /// messages applied before `cutoff`. A removed message id is still

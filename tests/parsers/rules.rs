@@ -220,3 +220,32 @@ fn the_message_time_is_read_in_the_banks_zone() {
     assert_eq!(at(None, kaspi).as_deref(), Some("2025-01-12T09:30:00Z"));
     assert_eq!(at(None, KASPI_CREDIT), None);
 }
+
+/// A cancelled purchase gives the money back to the card (`➕`, or a header
+/// naming the purchase): the seller's spending refunded, never a buyer's
+/// payment taken back (fixtures S018, S049, S057). A reversal that takes
+/// money off the card (`➖`) is not a refund.
+#[test]
+fn a_cancelled_purchase_is_a_refund_not_a_credit_taken_back() {
+    let refunds = [
+        (
+            Some(UZCARD_BOT_ID),
+            "🟢 OTMENA Pokupka\n➕ 56 000.00 UZS\n💳 ***5982\n📍 BAXROM HOLDING OOO, UZ\n🕓 09.11.25 14:22\n💵 11 709 286.77 UZS",
+        ),
+        (
+            None,
+            "OTMENA Pokupka: XK FAMILY SHOP, UZ,02.04.25 11:50,karta ***0907. summa:100000.00 UZS balans:2527792.14 UZS",
+        ),
+        (
+            Some(HUMO_BOT_ID),
+            "❌ Отмена операций карты\n➕ 82.762,90 UZS\n📍 oplata\n💳 HUMOCARD *1951\n🕓 13:54 22.07.2026\n💰 523.419,46 UZS",
+        ),
+    ];
+    for (sender, text) in refunds {
+        let note = parse(sender, None, text);
+        assert_eq!((note.kind, note.refund), (Kind::Reversal, true), "{text}");
+    }
+    let taken_back = "❌ Отмена операций карты\n➖ 82.762,90 UZS\n📍 P2P\n💳 HUMOCARD *1951\n🕓 13:54 22.07.2026\n💰 523.419,46 UZS";
+    let note = parse(Some(HUMO_BOT_ID), None, taken_back);
+    assert_eq!((note.kind, note.refund), (Kind::Reversal, false));
+}

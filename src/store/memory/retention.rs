@@ -1,11 +1,13 @@
 //! Retention in the in-memory store: the same rule as `lua/prune.lua`.
 //! Transactions are walked oldest first and the walk stops at the first one
 //! that must stay (still pending, ended after the cutoff, its amount still
-//! held or its idempotency key still live), so one step is bounded by `max`.
+//! held, its idempotency key still live, a reversal of its credit still
+//! possible, or an event queued after the cutoff still in its retries), so one step is
+//! bounded by `max`.
 
 use super::state::State;
-use crate::model::{Millis, TxStatus};
-use crate::store::Pruned;
+use crate::model::{DeliveryState, Millis, TxStatus};
+use crate::store::{Pruned, REVERSAL_WINDOW_MS};
 
 impl State {
     pub(super) fn prune(
@@ -27,7 +29,15 @@ impl State {
                 && tx
                     .ended_at
                     .is_some_and(|at| at <= cutoff && at + grace <= now)
-                && tx.created_at + idempotency_ms <= now;
+                && tx.created_at + idempotency_ms <= now
+                && !(tx.status == TxStatus::Confirmed
+                    && tx.reversal.is_none()
+                    && tx.ended_at.is_some_and(|at| at + REVERSAL_WINDOW_MS > now))
+                && !self.events.values().any(|e| {
+                    e.transaction_id == *id
+                        && e.state == DeliveryState::Pending
+                        && e.created_at > cutoff
+                });
             if !removable {
                 break;
             }

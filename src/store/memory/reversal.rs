@@ -57,6 +57,16 @@ impl State {
                 "credit {paid} points at missing {tx_id}"
             )));
         };
+        // A second payment of the same (card, amount) on that order (`late`)
+        // inside the window: which one went back cannot be told.
+        let paid_twice = tx.late_credits.iter().any(|id| {
+            self.credits
+                .get(id)
+                .is_some_and(|late| (from..=to).contains(&late.date))
+        });
+        if paid_twice {
+            return Ok(unmatched(self, "ambiguous_credit"));
+        }
         let credit = self.record_credit(
             &c,
             CreditKind::Reversal,

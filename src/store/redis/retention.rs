@@ -21,6 +21,7 @@ pub(super) async fn prune(
         store.settings.grace_ms.to_string(),
         store.settings.idempotency_ms.to_string(),
         max.max(1).to_string(),
+        crate::store::REVERSAL_WINDOW_MS.to_string(),
     ];
     let counts = codec::array(store.run(&PRUNE, &args).await?)?;
     let count = |i: usize| match counts.get(i) {

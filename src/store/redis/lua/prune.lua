@@ -5,17 +5,32 @@
 --    The walk stops at the first transaction that must stay: still pending,
 --    ended after the cutoff, its amount still held (grace), or created less
 --    than the idempotency window ago (its `idem:` key, which Redis expires
---    by itself, could still replay it). A transaction created before another
+--    by itself, could still replay it), confirmed and not reversed less than
+--    the reversal window ago (reverse.lua must still find its credit), or
+--    with an event queued after the cutoff still pending (a `reversal` near
+--    the end of its window: delivered or given up first). A transaction created before another
 --    ends at most TX_TTL later, so stopping delays removal by at most that.
 -- 2. unmatched credits (and reversals) received before the cutoff.
 -- 3. dedupe entries of messages applied before the cutoff, per chat; the
 --    chat's `seen_floor` rises to the highest id removed, and ids up to it
 --    stay refused (lib.lua's is_seen). The sets older versions wrote
 --    (`seen:<chat>`) are moved over a batch at a time, as if applied now.
--- ARGV: now, cutoff, grace ms, idempotency ms, max.
+-- ARGV: now, cutoff, grace ms, idempotency ms, max, reversal window ms.
 -- Returns {transactions, credits, seen} removed.
 local now, cutoff = tonumber(ARGV[1]), tonumber(ARGV[2])
 local grace, idem, max = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local window = tonumber(ARGV[6])
+
+-- Whether an event of the transaction queued after the cutoff is still
+-- pending (in its retries). One older than the cutoff is never delivered
+-- (no WEBHOOK_URL) and goes with its transaction.
+local function undelivered(k)
+  for _, eid in ipairs(redis.call('LRANGE', k .. ':events', 0, -1)) do
+    local state, at = unpack(redis.call('HMGET', P .. 'event:' .. eid, 'state', 'created_at'))
+    if state == 'pending' and tonumber(at or '0') > cutoff then return true end
+  end
+  return false
+end
 
 local function drop_credit(cid)
   redis.call('DEL', P .. 'credit:' .. cid)
@@ -31,7 +46,9 @@ for _, id in ipairs(redis.call('ZRANGE', P .. 'txs:all', 0, max - 1)) do
   if status then
     ended, created = tonumber(ended), tonumber(created)
     if status == 'pending' or not ended or not created or ended > cutoff
-      or ended + grace > now or created + idem > now then
+      or ended + grace > now or created + idem > now
+      or (status == 'confirmed' and not reversal and ended + window > now)
+      or undelivered(k) then
       break
     end
     for _, eid in ipairs(redis.call('LRANGE', k .. ':events', 0, -1)) do

@@ -55,6 +55,16 @@ local txid = redis.call('HGET', P .. 'credit:' .. cid, 'transaction_id')
 if not txid or redis.call('EXISTS', P .. 'tx:' .. txid) == 0 then
   return redis.error_reply('PAYCUE_CORRUPT paid credit ' .. cid .. ' has no transaction')
 end
+-- A second payment of the same (card, amount) on that order (recorded
+-- `late`) inside the window: which of the two went back cannot be told, and
+-- the order may still be paid once, so it is not reported reversed.
+local late = redis.call('HGET', P .. 'tx:' .. txid, 'late_credits')
+for lid in string.gmatch(late or '', '[^,]+') do
+  local d = tonumber(redis.call('HGET', P .. 'credit:' .. lid, 'date'))
+  if d and d >= date - window and d <= date + early then
+    return unmatched('ambiguous_credit')
+  end
+end
 
 record('reversed', txid, nil)
 redis.call('ZREM', paid, cid)
