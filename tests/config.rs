@@ -180,6 +180,15 @@ fn wrong_values_name_the_key_and_the_fix() {
             },
             "CARDS",
         ),
+        // A bank no parser reports (a typo of kaspi): its card-less messages
+        // would never reach the card, so every payment to it goes unmatched.
+        (
+            RawConfig {
+                cards: Some("kapsi:4400****1234".into()),
+                ..raw()
+            },
+            "CARDS",
+        ),
         (
             RawConfig {
                 round_step: Some("1".into()),
