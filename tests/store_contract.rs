@@ -602,7 +602,10 @@ async fn a_free_amount_is_issued_after_cards_are_regrouped(b: Backend) {
     second.limit = 2;
     for new in [first, second] {
         let got = s.create(new).await.unwrap();
-        assert!(matches!(&got, CreateOutcome::Created(tx) if major(tx) == 7_001), "{got:?}");
+        assert!(
+            matches!(&got, CreateOutcome::Created(tx) if major(tx) == 7_001),
+            "{got:?}"
+        );
     }
     let mut merged = new_tx(7_000, &[&[a, c]], *T0 + 1);
     merged.limit = 2;

@@ -8,8 +8,8 @@
 use std::net::IpAddr;
 
 use super::{ConfigError, DEFAULT_WATCH_ID, bad};
-use crate::parsers::Bank;
 use crate::allocation::CardSpec;
+use crate::parsers::Bank;
 
 /// `HOST`: an IP address or `localhost`; unset means 127.0.0.1.
 pub(super) fn host_key(v: Option<String>) -> Result<IpAddr, ConfigError> {
