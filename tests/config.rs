@@ -51,6 +51,25 @@ fn cards_with_and_without_a_bank() {
     assert_eq!(off.round_step, 0);
 }
 
+/// Every bank name the parsers report can tag a card (and reads back as
+/// that name, which is what a card-less message is matched by).
+#[test]
+fn every_bank_the_parsers_report_can_tag_a_card() {
+    for name in paycue::parsers::Bank::NAMES {
+        let c = Config::from_raw(&RawConfig {
+            cards: Some(format!("{}:4400****1234", name.to_uppercase())),
+            ..raw()
+        })
+        .unwrap();
+        let bank = c.cards[0].bank.as_deref();
+        assert_eq!(bank, Some(name));
+        assert_eq!(
+            paycue::parsers::Bank::from_hint(name).map(|b| b.as_str()),
+            Some(name)
+        );
+    }
+}
+
 #[test]
 fn durations_and_redis_addresses() {
     assert_eq!(parse_duration("30m").unwrap().as_secs(), 1800);
@@ -176,6 +195,15 @@ fn wrong_values_name_the_key_and_the_fix() {
         (
             RawConfig {
                 cards: Some("kaspi gold:4400****1234".into()),
+                ..raw()
+            },
+            "CARDS",
+        ),
+        // A bank no parser reports (a typo of kaspi): its card-less messages
+        // would never reach the card, so every payment to it goes unmatched.
+        (
+            RawConfig {
+                cards: Some("kapsi:4400****1234".into()),
                 ..raw()
             },
             "CARDS",

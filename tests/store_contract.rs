@@ -36,6 +36,7 @@ support::both!(
     reversal_after_a_duplicate_payment_is_ambiguous,
     retention_keeps_a_paid_order_through_its_reversal_window,
     retention_keeps_a_transaction_with_an_undelivered_event,
+    a_free_amount_is_issued_after_cards_are_regrouped,
 );
 
 /// The tests' clock starts at the real time: Redis forgets an ended hold by
@@ -599,6 +600,38 @@ async fn a_card_less_credit_can_pay_only_one_order(b: Backend) {
                 tx.id
             ),
         }
+    }
+}
+
+/// Cards regrouped between restarts (a card added without a bank joins two
+/// classes into one): the old classes may each hold the same amount, so a
+/// count of taken amounts over the new class counts one amount twice. A
+/// free amount in the window must still be issued (here +2 on the second
+/// card), never "no free amount".
+async fn a_free_amount_is_issued_after_cards_are_regrouped(b: Backend) {
+    let Some(ctx) = open(b, "regrouped", 1) else {
+        return;
+    };
+    let s = ctx.stores[0].as_ref();
+    let (a, c) = ("9860****1111", "8600****2222");
+    let mut first = new_tx(7_000, &[&[a], &[c]], *T0);
+    first.limit = 2;
+    let mut second = new_tx(7_000, &[&[a], &[c]], *T0);
+    second.limit = 2;
+    for new in [first, second] {
+        let got = s.create(new).await.unwrap();
+        assert!(
+            matches!(&got, CreateOutcome::Created(tx) if major(tx) == 7_001),
+            "{got:?}"
+        );
+    }
+    let mut merged = new_tx(7_000, &[&[a, c]], *T0 + 1);
+    merged.limit = 2;
+    match s.create(merged).await.unwrap() {
+        CreateOutcome::Created(tx) => {
+            assert_eq!((major(&tx), tx.card.as_deref()), (7_002, Some(c)));
+        }
+        other => panic!("7 002 on {c} is free on the whole class: {other:?}"),
     }
 }
 

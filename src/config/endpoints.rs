@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use super::{ConfigError, DEFAULT_WATCH_ID, bad};
 use crate::allocation::CardSpec;
+use crate::parsers::Bank;
 
 /// `HOST`: an IP address or `localhost`; unset means 127.0.0.1.
 pub(super) fn host_key(v: Option<String>) -> Result<IpAddr, ConfigError> {
@@ -116,16 +117,19 @@ pub(super) fn parse_cards(v: &str) -> Result<Vec<CardSpec>, ConfigError> {
             Some((bank, card)) => (Some(bank.trim().to_ascii_lowercase()), card.trim()),
             None => (None, item),
         };
+        // The bank must be a name the parsers report: a card tagged with any
+        // other name (a typo) is never reached by a card-less message, so
+        // every such payment to it would go unmatched.
         if let Some(bank) = &bank
-            && (bank.is_empty()
-                || !bank
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+            && Bank::from_hint(bank).is_none()
         {
             return Err(bad(
                 "CARDS",
-                format!("'{item}' names the bank '{bank}', which is not a single word"),
-                fix,
+                format!("'{item}' names the bank '{bank}', which paycue does not read"),
+                format!(
+                    "write one of {} before the card, or the card alone",
+                    Bank::NAMES.join(", ")
+                ),
             ));
         }
         let last4 = card_last4(card)

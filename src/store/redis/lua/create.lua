@@ -84,6 +84,19 @@ local function free(class, k)
   return true
 end
 
+-- The smallest free offset of a class in 1..hi by looking at each one: the
+-- answer when the counts cannot be trusted. Data written under other
+-- settings (cards regrouped in CARDS, ROUND_STEP changed) can index one
+-- amount twice in a class, or a round one, so a count can say "full" or
+-- point past a free offset. Never issue a taken amount, never refuse a free
+-- one. Costs up to hi x cards lookups, only when the window looks full.
+local function scan(class, hi)
+  for k = 1, hi do
+    if free(class, k) then return k end
+  end
+  return nil
+end
+
 -- The smallest free offset of a class in 1..hi, or nil.
 local function smallest(class, hi)
   local first = is_round(1) and 2 or 1
@@ -94,22 +107,16 @@ local function smallest(class, hi)
   local lo, top = first + 1, math.min(32, hi)
   if lo > top then return nil end
   if used(class, top) >= top then
-    if top >= hi then return nil end
+    if top >= hi then return scan(class, hi) end
     lo, top = top + 1, hi
-    if used(class, top) >= top then return nil end
+    if used(class, top) >= top then return scan(class, hi) end
   end
   while lo < top do
     local mid = math.floor((lo + top) / 2)
     if used(class, mid) < mid then top = mid else lo = mid + 1 end
   end
   if free(class, lo) then return lo end
-  -- The counts were off: data written under other settings (cards
-  -- regrouped in CARDS, ROUND_STEP changed) can index one amount twice in
-  -- a class, or a round one. Never issue a taken amount: scan.
-  for k = 1, hi do
-    if free(class, k) then return k end
-  end
-  return nil
+  return scan(class, hi)
 end
 
 local best_k, best_class = nil, nil
