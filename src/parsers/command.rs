@@ -51,7 +51,7 @@ enum LineError {
         "bad input line: {0} (expected {{\"text\": \"...\", \"sender_id\"?: 856254490, \"bank\"?: \"kaspi\"}})"
     )]
     Json(#[from] serde_json::Error),
-    #[error("unknown bank {0:?}: use humo, uzcard, nbu or kaspi")]
+    #[error("unknown bank {0:?}: use humo, uzcard, nbu, kaspi, halyk or forte")]
     UnknownBank(String),
 }
 
