@@ -13,7 +13,7 @@ use crate::config::{Config, card_last4};
 use crate::metrics::Metrics;
 use crate::model::{Millis, Transaction, now_millis};
 use crate::money::Money;
-use crate::parsers::{self, Bank, Kind};
+use crate::parsers::{Bank, Kind};
 use crate::store::{
     ApplyOutcome, CancelOutcome, CreateOutcome, IncomingCredit, NewTransaction, Store, StoreError,
 };
@@ -168,7 +168,10 @@ impl Engine {
             );
             return Ok(IngestOutcome::Untrusted);
         }
-        let note = parsers::parse(Some(msg.sender_id), None, &msg.text);
+        let note =
+            self.config
+                .formats
+                .parse(Some(msg.sender_id), Some(msg.chat()), None, &msg.text);
         self.metrics.message(note.kind.as_str());
         let (Kind::Credit, Some(amount)) = (note.kind, note.amount) else {
             let fresh = self.store.mark_seen(msg.chat(), msg.message_id).await?;

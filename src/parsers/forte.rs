@@ -70,6 +70,7 @@ fn read(msg: &Message) -> Option<Notification> {
         None => Kind::Unknown,
     };
     Some(Notification {
+        format: None,
         bank: Bank::Forte,
         kind,
         amount: Some(a.money),

@@ -117,6 +117,7 @@ fn kind_of(op: &str, incoming: bool, outgoing: bool, msg: &Message) -> Kind {
 
 fn note(kind: Kind, a: amount::Amount, card: Option<String>, msg: &Message) -> Notification {
     Notification {
+        format: None,
         bank: Bank::Halyk,
         kind,
         amount: Some(a.money),

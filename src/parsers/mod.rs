@@ -139,11 +139,15 @@ pub struct Notification {
     pub card: Option<String>,
     /// The bank's own time of the operation, when shown.
     pub at: Option<jiff::Timestamp>,
+    /// The seller's format (`FORMATS`) that read the text, by name; `None`
+    /// when a built-in form of `bank` did.
+    pub format: Option<String>,
 }
 
 impl Notification {
     pub fn unknown(bank: Bank) -> Notification {
         Notification {
+            format: None,
             bank,
             kind: Kind::Unknown,
             amount: None,
