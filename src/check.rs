@@ -172,7 +172,14 @@ fn formats(report: &mut Report, config: &Config) {
     let names: Vec<String> = formats
         .list
         .iter()
-        .map(|f| format!("{:?} ({} example(s), chats {:?})", f.name, f.examples.len(), f.chats))
+        .map(|f| {
+            format!(
+                "{:?} ({} example(s), chats {:?})",
+                f.name,
+                f.examples.len(),
+                f.chats
+            )
+        })
         .collect();
     report.ok(
         "formats",

@@ -112,7 +112,10 @@ pub fn main() -> ExitCode {
     // The demo prints its own story; only warnings from the machinery.
     init_logging(
         &config,
-        matches!(command, Command::Demo | Command::Parse(_) | Command::Check(_)),
+        matches!(
+            command,
+            Command::Demo | Command::Parse(_) | Command::Check(_)
+        ),
     );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

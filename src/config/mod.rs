@@ -183,8 +183,13 @@ fn formats_key(path: Option<String>, watch_ids: &[i64]) -> Result<Formats, Confi
         if let Some(chat) = f.chats.iter().find(|c| !watch_ids.contains(c)) {
             return Err(bad(
                 "FORMATS",
-                format!("format {:?} names chat {chat}, which is not in WATCH_ID", f.name),
-                format!("add {chat} to WATCH_ID (paycue reads only watched chats), or fix the chat id"),
+                format!(
+                    "format {:?} names chat {chat}, which is not in WATCH_ID",
+                    f.name
+                ),
+                format!(
+                    "add {chat} to WATCH_ID (paycue reads only watched chats), or fix the chat id"
+                ),
             ));
         }
     }

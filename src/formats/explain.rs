@@ -44,14 +44,20 @@ impl Explanation {
         }
         self.fields.insert(
             "card".into(),
-            note.card.clone().unwrap_or_else(|| "none (the text names no card)".into()),
+            note.card
+                .clone()
+                .unwrap_or_else(|| "none (the text names no card)".into()),
         );
         self.why = format!(
             "bank {} ({by}); its built-in forms say {}",
             note.bank.as_str(),
             note.kind.as_str()
         );
-        self.note(format!("built-in {}: {}", note.bank.as_str(), note.kind.as_str()));
+        self.note(format!(
+            "built-in {}: {}",
+            note.bank.as_str(),
+            note.kind.as_str()
+        ));
     }
 
     pub fn missed(&mut self, format: &str, t: &Template, text: &str) {
@@ -68,12 +74,23 @@ impl Explanation {
         self.note(step);
     }
 
-    pub fn format_read(&mut self, format: &str, t: &Template, found: &Found, kind: Kind, reason: &str) {
+    pub fn format_read(
+        &mut self,
+        format: &str,
+        t: &Template,
+        found: &Found,
+        kind: Kind,
+        reason: &str,
+    ) {
         self.read_by = format!("format {format:?}");
         self.fields.clear();
         self.fields.insert(
             "amount".into(),
-            format!("{}{}", found.sign.map(String::from).unwrap_or_default(), found.amount),
+            format!(
+                "{}{}",
+                found.sign.map(String::from).unwrap_or_default(),
+                found.amount
+            ),
         );
         if let Some(c) = &found.currency {
             self.fields.insert("currency".into(), c.clone());

@@ -121,7 +121,8 @@ impl Formats {
 
     /// Compiles and checks formats written as TOML.
     pub fn from_toml(text: &str) -> Result<Formats, FormatsError> {
-        let spec: FileSpec = toml::from_str(text).map_err(|e| FormatsError::Syntax(e.to_string()))?;
+        let spec: FileSpec =
+            toml::from_str(text).map_err(|e| FormatsError::Syntax(e.to_string()))?;
         if spec.format.is_empty() {
             return Err(FormatsError::Syntax(
                 "no [[format]] table: write at least one, or unset FORMATS".into(),
@@ -209,7 +210,7 @@ impl Formats {
         }
         built_in.unwrap_or_else(|| {
             let note = parsers::parse(sender_id, hint, text);
-            if let Some(w) = why.as_deref_mut() {
+            if let Some(w) = why {
                 w.note("no format of this chat matched: the built-in forms read it");
                 w.built_in(&note, sender_id, hint);
             }
@@ -240,7 +241,10 @@ fn compile(s: FormatSpec) -> Result<Format, FormatsError> {
         OneOrMany::Many(many) => many,
     };
     if sources.is_empty() {
-        return Err(bad(&name, "credit is empty: copy one credit text and mark {amount}"));
+        return Err(bad(
+            &name,
+            "credit is empty: copy one credit text and mark {amount}",
+        ));
     }
     let templates = sources
         .iter()
@@ -250,7 +254,10 @@ fn compile(s: FormatSpec) -> Result<Format, FormatsError> {
     let currency = match s.currency.as_deref() {
         None => None,
         Some(c) => Some(known_currency(c).ok_or_else(|| {
-            bad(&name, format!("currency {c:?} is not an ISO code paycue knows (KZT, UZS, USD, ...)"))
+            bad(
+                &name,
+                format!("currency {c:?} is not an ISO code paycue knows (KZT, UZS, USD, ...)"),
+            )
         })?),
     };
     if currency.is_none() && !sources.iter().all(|t| t.contains("{currency}")) {
@@ -262,7 +269,10 @@ fn compile(s: FormatSpec) -> Result<Format, FormatsError> {
     let bank = match s.bank.as_deref() {
         None => Bank::Other,
         Some(b) => Bank::from_hint(b).ok_or_else(|| {
-            bad(&name, format!("bank {b:?}: use humo, uzcard, nbu, kaspi, halyk, forte or other"))
+            bad(
+                &name,
+                format!("bank {b:?}: use humo, uzcard, nbu, kaspi, halyk, forte or other"),
+            )
         })?,
     };
     if s.examples.is_empty() {
@@ -276,7 +286,12 @@ fn compile(s: FormatSpec) -> Result<Format, FormatsError> {
         chats: s.chats,
         bank,
         templates,
-        not: s.not.iter().map(|w| w.trim().to_lowercase()).filter(|w| !w.is_empty()).collect(),
+        not: s
+            .not
+            .iter()
+            .map(|w| w.trim().to_lowercase())
+            .filter(|w| !w.is_empty())
+            .collect(),
         currency,
         examples: s.examples,
         not_examples: s.not_examples,
@@ -346,26 +361,50 @@ impl Format {
         msg: &parsers::text::Message,
     ) -> (Kind, String) {
         if !money {
-            return (Kind::Unknown, format!("{:?} is not an amount in the format's number style", found.amount));
+            return (
+                Kind::Unknown,
+                format!(
+                    "{:?} is not an amount in the format's number style",
+                    found.amount
+                ),
+            );
         }
         if !currency {
-            return (Kind::Unknown, format!("currency {:?} is not one paycue knows", found.currency.as_deref().unwrap_or("")));
+            return (
+                Kind::Unknown,
+                format!(
+                    "currency {:?} is not one paycue knows",
+                    found.currency.as_deref().unwrap_or("")
+                ),
+            );
         }
         if found.matches > 1 {
-            return (Kind::Unknown, "the credit text appears twice: two amounts are never a credit".into());
+            return (
+                Kind::Unknown,
+                "the credit text appears twice: two amounts are never a credit".into(),
+            );
         }
         if let Some(kind) = parsers::vocab::declined_or_reversed(&msg.lower) {
             return (kind, "a reversal or decline word is in the text".into());
         }
         if !parsers::vocab::credit_is_safe(&msg.lower) {
-            return (Kind::Info, "a notice word or emoji is in the text (as for the built-in forms)".into());
+            return (
+                Kind::Info,
+                "a notice word or emoji is in the text (as for the built-in forms)".into(),
+            );
         }
         if let Some(word) = self.not.iter().find(|w| msg.lower.contains(w.as_str())) {
-            return (Kind::Unknown, format!("the format's `not` word {word:?} is in the text"));
+            return (
+                Kind::Unknown,
+                format!("the format's `not` word {word:?} is in the text"),
+            );
         }
         match found.sign {
             Some('-') => (Kind::Debit, "a `-` is written before the amount".into()),
-            _ => (Kind::Credit, "the credit text matched, and no word vetoes it".into()),
+            _ => (
+                Kind::Credit,
+                "the credit text matched, and no word vetoes it".into(),
+            ),
         }
     }
 }

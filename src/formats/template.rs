@@ -26,7 +26,9 @@ impl NumberStyle {
     pub fn from_sample(sample: &str) -> Result<NumberStyle, String> {
         let s: Vec<char> = text::fold_chars(sample.trim()).chars().collect();
         let bad = || {
-            format!("number = {sample:?} is not a sample number: write one like \"1 234.56\" or \"1.234,56\"")
+            format!(
+                "number = {sample:?} is not a sample number: write one like \"1 234.56\" or \"1.234,56\""
+            )
         };
         let n = s.len();
         if n < 4 || !s[n - 2..].iter().all(char::is_ascii_digit) {
@@ -103,7 +105,7 @@ impl Found {
         match style {
             Some(style) => style.read(&self.amount),
             None => match amount::read_number(&self.amount) {
-                Some((money, rest)) if rest.is_empty() => Some(money),
+                Some((money, "")) => Some(money),
                 _ => None,
             },
         }
@@ -122,7 +124,13 @@ impl Found {
             .as_deref()?
             .chars()
             .filter(|c| !c.is_whitespace())
-            .map(|c| if matches!(c, '•' | '·' | 'X' | 'x' | '#') { '*' } else { c })
+            .map(|c| {
+                if matches!(c, '•' | '·' | 'X' | 'x' | '#') {
+                    '*'
+                } else {
+                    c
+                }
+            })
             .collect();
         card::mask_last4(&token)
     }
@@ -278,12 +286,21 @@ mod tests {
         let glued = t.find("ZACHISLENIE -300.00KZT na kartu 4**934").unwrap();
         assert_eq!((glued.sign, glued.last4()), (Some('-'), None));
         assert!(t.find("Spisanie 1 KZT na kartu *1234").is_none());
-        assert_eq!(t.matched_up_to("Zachislenie 1 KZT s karty"), Some("Zachislenie {amount} {currency}"));
+        assert_eq!(
+            t.matched_up_to("Zachislenie 1 KZT s karty"),
+            Some("Zachislenie {amount} {currency}")
+        );
     }
 
     #[test]
     fn refuses_templates_that_could_match_anything() {
-        for bad in ["{amount} {currency}", "Zachislenie", "{amount} x {amount}", "a {b}", "na {amount"] {
+        for bad in [
+            "{amount} {currency}",
+            "Zachislenie",
+            "{amount} x {amount}",
+            "a {b}",
+            "na {amount",
+        ] {
             assert!(Template::compile(bad, None).is_err(), "{bad}");
         }
     }

@@ -67,8 +67,7 @@ pub fn mask_last4(token: &str) -> Option<String> {
 /// [`mask_last4`]. `Some(None)`: there is a mask but it names no card.
 pub fn last_mask(s: &str) -> Option<Option<String>> {
     s.split_whitespace()
-        .filter(|t| t.contains('*'))
-        .next_back()
+        .rfind(|t| t.contains('*'))
         .map(mask_last4)
 }
 
@@ -116,7 +115,10 @@ mod tests {
         for no in ["4**744", "K**274", "3**031", "**", "12345", "*12345"] {
             assert_eq!(mask_last4(no), None, "{no}");
         }
-        assert_eq!(last_mask("ATM 1777 KCELL 377514**8930"), Some(Some("8930".into())));
+        assert_eq!(
+            last_mask("ATM 1777 KCELL 377514**8930"),
+            Some(Some("8930".into()))
+        );
         assert_eq!(last_mask("P2P HB3 INNER 3D 4**744"), Some(None));
         assert_eq!(last_mask("no mask 1234"), None);
     }

@@ -16,9 +16,8 @@ use regex::Regex;
 use super::text::Message;
 use super::{Bank, Kind, Notification, amount, card, plain, vocab, when};
 
-static POSTUPILO: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?is)^\s*postupilo\s+(\d.*)$").expect("static regex")
-});
+static POSTUPILO: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?is)^\s*postupilo\s+(\d.*)$").expect("static regex"));
 static VNESENIE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?is)^\s*vnesenie\s+nalichn\w*\s+(\d.*)$").expect("static regex")
 });
@@ -49,9 +48,7 @@ fn read(msg: &Message) -> Option<Notification> {
         (a, None)
     } else if msg.lower.contains("vnesenie") {
         let (a, after) = amount::read(VNESENIE.captures(&msg.text)?.get(1)?.as_str())?;
-        let card = KARTA
-            .captures(after)
-            .and_then(|c| card::mask_last4(&c[1]));
+        let card = KARTA.captures(after).and_then(|c| card::mask_last4(&c[1]));
         (a, card)
     } else if msg.lower.contains("sdelan perevod") {
         let c = TRANSFER_IN.captures(&msg.text)?;

@@ -29,15 +29,18 @@ static BILINGUAL: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 static WAY4: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?s)^\s*\d{4}-\d{2}-\d{2}\s+\d{1,2}:\d{2}(?::\d{2})?\s+(.*)$").expect("static regex")
+    Regex::new(r"(?s)^\s*\d{4}-\d{2}-\d{2}\s+\d{1,2}:\d{2}(?::\d{2})?\s+(.*)$")
+        .expect("static regex")
 });
 static WAY4_SIGNED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?is)^operaciya\s+po\s+kartochke\s+(\S+)\s+na\s+summu\s+([+-]?)\s*(\d.*)$")
         .expect("static regex")
 });
 static RUSSIAN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?s)^\s*(?:\d{1,2}:\d{2}\s+)?([^:\n\d]{3,60}):\s*(\d.*?),\s*карта\s+(\S+?)\.?\s+Доступно")
-        .expect("static regex")
+    Regex::new(
+        r"(?s)^\s*(?:\d{1,2}:\d{2}\s+)?([^:\n\d]{3,60}):\s*(\d.*?),\s*карта\s+(\S+?)\.?\s+Доступно",
+    )
+    .expect("static regex")
 });
 
 /// Bilingual header words, both languages.

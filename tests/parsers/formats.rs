@@ -36,8 +36,23 @@ fn template_piece() -> impl Strategy<Value = String> {
         Just(": ".to_string()),
         Just(".".to_string()),
         prop::sample::select(vec![
-            "Zachislenie", "Popolnenie", "Pokupka", "Perevod", "na", "kartu", "karta", "UZS",
-            "KZT", "Пополнение", "Оплата", "summa", "Miqdor", "➕", "➖", "💳", "OTMENA",
+            "Zachislenie",
+            "Popolnenie",
+            "Pokupka",
+            "Perevod",
+            "na",
+            "kartu",
+            "karta",
+            "UZS",
+            "KZT",
+            "Пополнение",
+            "Оплата",
+            "summa",
+            "Miqdor",
+            "➕",
+            "➖",
+            "💳",
+            "OTMENA",
         ])
         .prop_map(str::to_string),
     ]
@@ -152,16 +167,26 @@ fn parse_explain_names_the_format_the_fields_and_why() {
     let line = r#"{"chat_id": 777000, "text": "Na kartu ***0365 sdelan perevod 15 000.00 KZT s karti ***8335."}"#;
     let (code, out) = paycue(&["parse", "--explain"], &env, line);
     assert_eq!(code, Some(0), "{out}");
-    let v: serde_json::Value = serde_json::from_str(out.lines().next().expect("a line")).expect("JSON");
+    let v: serde_json::Value =
+        serde_json::from_str(out.lines().next().expect("a line")).expect("JSON");
     assert_eq!(v["kind"], "credit");
     assert_eq!(v["amount"], "15000.00");
     assert_eq!(v["card"], "0365");
     assert_eq!(v["format"], "Forte transfer");
     assert_eq!(v["explain"]["read_by"], "format \"Forte transfer\"");
-    assert!(v["explain"]["why"].as_str().unwrap_or("").starts_with("credit"), "{v}");
+    assert!(
+        v["explain"]["why"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("credit"),
+        "{v}"
+    );
     // Without --explain the documented keys, and `format` only when a format read it.
     let (_, out) = paycue(&["parse"], &env, line);
-    assert!(!out.contains("explain") && out.contains("\"format\":\"Forte transfer\""), "{out}");
+    assert!(
+        !out.contains("explain") && out.contains("\"format\":\"Forte transfer\""),
+        "{out}"
+    );
 }
 
 #[test]
@@ -171,14 +196,28 @@ fn check_refuses_a_format_that_calls_a_known_non_credit_a_credit_naming_it() {
             "Na kartu {card} sdelan perevod {amount} {currency} s karti",
             "Spisanie. {amount} {currency}",
         )
-        .replace("06.01.2020 14:18. Na kartu", "VISA1 Esepten shygaru/Spisanie. 1 KZT; Na kartu");
+        .replace(
+            "06.01.2020 14:18. Na kartu",
+            "VISA1 Esepten shygaru/Spisanie. 1 KZT; Na kartu",
+        );
     let file = formats_file(&broad);
     let path = file.path().to_str().expect("path");
-    let (code, out) = paycue(&["check", "--source", "stdin"], &[("FORMATS", path), ("WATCH_ID", "777000")], "");
+    let (code, out) = paycue(
+        &["check", "--source", "stdin"],
+        &[("FORMATS", path), ("WATCH_ID", "777000")],
+        "",
+    );
     assert_eq!(code, Some(78), "{out}");
-    assert!(out.contains("FORMATS") && out.contains("KZ-002") && out.contains("VISA7074"), "{out}");
+    assert!(
+        out.contains("FORMATS") && out.contains("KZ-002") && out.contains("VISA7074"),
+        "{out}"
+    );
     // The daemon refuses to start on it too.
-    let (code, out) = paycue(&["run", "--store", "memory", "--source", "stdin"], &[("FORMATS", path), ("WATCH_ID", "777000"), ("PORT", "0")], "");
+    let (code, out) = paycue(
+        &["run", "--store", "memory", "--source", "stdin"],
+        &[("FORMATS", path), ("WATCH_ID", "777000"), ("PORT", "0")],
+        "",
+    );
     assert_eq!(code, Some(78), "{out}");
 }
 
@@ -186,7 +225,11 @@ fn check_refuses_a_format_that_calls_a_known_non_credit_a_credit_naming_it() {
 fn a_format_for_an_unwatched_chat_is_a_settings_error() {
     let file = formats_file(FORTE);
     let path = file.path().to_str().expect("path");
-    let (code, out) = paycue(&["parse"], &[("FORMATS", path), ("WATCH_ID", "856254490")], "");
+    let (code, out) = paycue(
+        &["parse"],
+        &[("FORMATS", path), ("WATCH_ID", "856254490")],
+        "",
+    );
     assert_eq!(code, Some(78), "{out}");
     assert!(out.contains("777000") && out.contains("WATCH_ID"), "{out}");
 }
@@ -207,7 +250,10 @@ async fn the_daemon_reads_formats_and_kz_sms_only_from_watched_chats() {
         ..RawConfig::default()
     };
     let config = Config::from_raw(&raw).expect("config");
-    let engine = Engine::new(config, std::sync::Arc::new(MemoryStore::new(StoreSettings::default())));
+    let engine = Engine::new(
+        config,
+        std::sync::Arc::new(MemoryStore::new(StoreSettings::default())),
+    );
     let message = |chat: i64, id: i64, text: &str| paycue::IncomingMessage {
         sender_id: 5,
         chat_id: Some(chat),
@@ -220,12 +266,18 @@ async fn the_daemon_reads_formats_and_kz_sms_only_from_watched_chats() {
     for (id, text) in [(1, halyk), (2, transfer)] {
         let o = engine.ingest(&message(1, id, text)).await.expect("ingest");
         assert_eq!(o, IngestOutcome::Untrusted, "{text}");
-        let o = engine.ingest(&message(777000, id, text)).await.expect("ingest");
+        let o = engine
+            .ingest(&message(777000, id, text))
+            .await
+            .expect("ingest");
         let IngestOutcome::Applied(ApplyOutcome::Unmatched { credit }) = o else {
             panic!("a credit from the watched chat: {o:?}");
         };
         assert!(credit.card_last4.is_some(), "{credit:?}");
-        let o = engine.ingest(&message(777000, id, text)).await.expect("ingest");
+        let o = engine
+            .ingest(&message(777000, id, text))
+            .await
+            .expect("ingest");
         assert_eq!(o, IngestOutcome::Duplicate);
     }
 }

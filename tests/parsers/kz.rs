@@ -37,7 +37,11 @@ fn check_kz(what: &str, parse_one: impl Fn(&Value, &str) -> paycue::parsers::Not
             .filter(|d| !d.starts_with("bank:"))
             .collect::<Vec<_>>();
         if got.bank != expected_bank(v) {
-            diffs.push(format!("bank: expected {:?}, got {:?}", expected_bank(v), got.bank));
+            diffs.push(format!(
+                "bank: expected {:?}, got {:?}",
+                expected_bank(v),
+                got.bank
+            ));
         }
         if !diffs.is_empty() {
             failures.push(format!("{} ({what}): {}", v["id"], diffs.join("; ")));
@@ -77,7 +81,11 @@ fn signed_way4_amounts_give_the_direction() {
     assert_eq!((n.kind, n.card.as_deref()), (Kind::Credit, Some("9835")));
     assert_eq!(n.amount.map(|a| a.minor()), Some(8_337_100));
     let none = plus.replace('+', "");
-    assert_eq!(parse(None, None, &none).kind, Kind::Unknown, "no sign, no word");
+    assert_eq!(
+        parse(None, None, &none).kind,
+        Kind::Unknown,
+        "no sign, no word"
+    );
 }
 
 /// A Kazakh SMS from a known bot is another bank's text: never its credit.
@@ -85,7 +93,11 @@ fn signed_way4_amounts_give_the_direction() {
 fn a_kz_credit_from_a_known_bot_is_not_a_credit() {
     for v in kz_corpus().iter().filter(|v| v["kind"] == "credit") {
         let text = v["text"].as_str().expect("text");
-        assert_ne!(parse(Some(HUMO_BOT_ID), None, text).kind, Kind::Credit, "{text}");
+        assert_ne!(
+            parse(Some(HUMO_BOT_ID), None, text).kind,
+            Kind::Credit,
+            "{text}"
+        );
     }
 }
 
