@@ -4,14 +4,13 @@
 //! beyond the catch-up gate: everything durable is in the store.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 
 use crate::allocation;
 use crate::config::{Config, card_last4};
 use crate::metrics::Metrics;
-use crate::model::{Millis, Transaction, now_millis};
+use crate::model::{Millis, now_millis};
 use crate::money::Money;
 use crate::parsers::{Bank, Kind};
 use crate::store::{
@@ -101,6 +100,9 @@ pub struct Engine {
     pub outbox: Notify,
     pub metrics: Metrics,
     caught_up: watch::Sender<bool>,
+    /// The logged-in account's scope of per-chat state (`Store::chat_scope`);
+    /// empty for sources without an account (stdin).
+    scope: std::sync::RwLock<String>,
 }
 
 impl Engine {
@@ -111,6 +113,7 @@ impl Engine {
             outbox: Notify::new(),
             metrics: Metrics::default(),
             caught_up: watch::channel(false).0,
+            scope: std::sync::RwLock::new(String::new()),
         })
     }
 
@@ -174,7 +177,10 @@ impl Engine {
                 .parse(Some(msg.sender_id), Some(msg.chat()), None, &msg.text);
         self.metrics.message(note.kind.as_str());
         let (Kind::Credit, Some(amount)) = (note.kind, note.amount) else {
-            let fresh = self.store.mark_seen(msg.chat(), msg.message_id).await?;
+            let fresh = self
+                .store
+                .mark_seen(&self.scope(), msg.chat(), msg.message_id)
+                .await?;
             tracing::debug!(message_id = msg.message_id, kind = ?note.kind, "not a credit");
             return Ok(if fresh {
                 IngestOutcome::NotCredit(note.kind)
@@ -195,6 +201,7 @@ impl Engine {
             expected_currency: self.config.currency.clone(),
             sender_id: msg.sender_id,
             chat_id: msg.chat(),
+            scope: self.scope(),
             message_id: msg.message_id,
             date: msg.date,
             received_at: now_millis(),
@@ -253,57 +260,40 @@ impl Engine {
         }
     }
 
-    /// Opens the expiry gate: the first catch-up after start has finished.
+    /// Per-chat state from now on belongs to this account scope.
+    pub fn set_scope(&self, scope: String) {
+        if let Ok(mut s) = self.scope.write() {
+            *s = scope;
+        }
+    }
+
+    pub fn scope(&self) -> String {
+        self.scope.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// The last message id applied in `chat` under the current scope.
+    pub async fn last_applied(&self, chat: i64) -> Result<Option<i64>, StoreError> {
+        self.store.last_message_id(&self.scope(), chat).await
+    }
+
+    /// Opens the expiry gate: every message source has caught up and is live.
     pub fn mark_caught_up(&self) {
         self.caught_up.send_replace(true);
+    }
+
+    /// Closes the expiry gate: a source is behind (reconnecting, catching up,
+    /// waiting out a flood limit), so a payment may be on its way.
+    pub fn mark_behind(&self) {
+        self.caught_up.send_replace(false);
     }
 
     pub fn is_caught_up(&self) -> bool {
         *self.caught_up.borrow()
     }
 
-    /// One sweep: cancels every pending transaction past its deadline.
-    pub async fn expire_once(&self, now: Millis) -> Result<Vec<Transaction>, StoreError> {
-        let mut all = Vec::new();
-        loop {
-            let ids: Vec<String> = (0..100).map(|_| new_event_id()).collect();
-            let batch = self.store.expire_due(now, &ids).await?;
-            let done = batch.len() < ids.len();
-            for tx in &batch {
-                self.metrics.cancelled("expired");
-                tracing::info!(transaction_id = %tx.id, "transaction expired");
-            }
-            all.extend(batch);
-            if done {
-                break;
-            }
-        }
-        if !all.is_empty() {
-            self.outbox.notify_waiters();
-        }
-        Ok(all)
-    }
-
-    /// Sweeps about every second until shutdown, but only once the first
-    /// catch-up has finished: a payment made while paycue was down must confirm
-    /// its order, not lose a race with the sweep.
-    pub async fn run_expiry(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        let mut gate = self.caught_up.subscribe();
-        tokio::select! {
-            _ = gate.wait_for(|open| *open) => {}
-            _ = shutdown.wait_for(|stop| *stop) => return,
-        }
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = shutdown.wait_for(|stop| *stop) => return,
-            }
-            if let Err(e) = self.expire_once(now_millis()).await {
-                tracing::warn!(error = %e, "expiry sweep failed; retrying");
-            }
-        }
+    /// Watches the expiry gate (true: every source is live).
+    pub(crate) fn gate(&self) -> watch::Receiver<bool> {
+        self.caught_up.subscribe()
     }
 }
 

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod engine;
+pub mod expiry;
 pub mod formats;
 pub mod http;
 pub mod metrics;

@@ -107,7 +107,11 @@ async fn replayed_message_applies_once(b: Backend) {
         1
     );
     assert_eq!(
-        app.engine.store.last_message_id(856_254_490).await.unwrap(),
+        app.engine
+            .store
+            .last_message_id("", 856_254_490)
+            .await
+            .unwrap(),
         Some(7)
     );
     app.stop().await;

@@ -26,6 +26,7 @@ support::both!(
     events_of_one_transaction_go_out_in_order,
     two_store_handles_never_issue_the_same_amount,
     two_sweepers_cancel_each_transaction_once,
+    an_expiry_hold_is_seen_by_every_handle_and_lapses,
 );
 
 /// The tests' clock starts at the real time: Redis forgets an ended hold by
@@ -113,6 +114,7 @@ fn credit(msg: i64, major: i64, store_cards: &[&str], date: i64, now: i64) -> In
         expected_currency: "UZS".into(),
         sender_id: 856_254_490,
         chat_id: 856_254_490,
+        scope: String::new(),
         message_id: msg,
         date,
         received_at: now,
@@ -204,15 +206,15 @@ async fn same_message_is_applied_once(b: Backend) {
             .unwrap();
         assert_eq!(replay, ApplyOutcome::Duplicate);
     }
-    assert!(s.mark_seen(856_254_490, 43).await.unwrap());
-    assert!(!s.mark_seen(856_254_490, 43).await.unwrap());
+    assert!(s.mark_seen("", 856_254_490, 43).await.unwrap());
+    assert!(!s.mark_seen("", 856_254_490, 43).await.unwrap());
     assert!(
-        !s.mark_seen(856_254_490, 42).await.unwrap(),
+        !s.mark_seen("", 856_254_490, 42).await.unwrap(),
         "seen as a credit"
     );
-    assert!(s.mark_seen(856_254_490, 7).await.unwrap());
-    assert_eq!(s.last_message_id(856_254_490).await.unwrap(), Some(43));
-    assert_eq!(s.last_message_id(1).await.unwrap(), None);
+    assert!(s.mark_seen("", 856_254_490, 7).await.unwrap());
+    assert_eq!(s.last_message_id("", 856_254_490).await.unwrap(), Some(43));
+    assert_eq!(s.last_message_id("", 1).await.unwrap(), None);
     assert!(
         s.list_credits(CreditOutcome::Late, 10)
             .await
@@ -445,6 +447,27 @@ async fn two_store_handles_never_issue_the_same_amount(b: Backend) {
     assert_eq!(held, vec![(String::new(), 60)]);
 }
 
+/// A source that is behind holds the sweep of every process on the store;
+/// the hold ends when released, or by itself if the holder dies.
+async fn an_expiry_hold_is_seen_by_every_handle_and_lapses(b: Backend) {
+    let Some(ctx) = open(b, "expiry_hold", 2) else {
+        return;
+    };
+    let (holder, other) = (&ctx.stores[0], &ctx.stores[1]);
+    assert!(!other.expiry_held().await.unwrap());
+    holder.hold_expiry(60_000).await.unwrap();
+    assert!(other.expiry_held().await.unwrap());
+    holder.release_expiry().await.unwrap();
+    assert!(!other.expiry_held().await.unwrap());
+    holder.hold_expiry(200).await.unwrap();
+    assert!(other.expiry_held().await.unwrap());
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert!(
+        !other.expiry_held().await.unwrap(),
+        "a dead holder's hold lapses"
+    );
+}
+
 async fn two_sweepers_cancel_each_transaction_once(b: Backend) {
     let Some(ctx) = open(b, "sweepers", 2) else {
         return;
@@ -554,4 +577,60 @@ async fn redis_allocation_matches_the_reference_order() {
     }
     // The run must have exercised both outcomes.
     assert!(created > 100 && full > 10, "created {created}, full {full}");
+}
+
+/// A message is marked seen only by the step that records what became of
+/// it: a credit whose matching fails on corrupt data (a held amount pointing
+/// at a missing transaction) leaves no trace, so once the data is repaired
+/// the retry confirms the order instead of being dropped as a duplicate.
+#[tokio::test]
+async fn redis_failed_credit_is_not_marked_seen() {
+    let Some(ctx) = open(Backend::Redis, "seen_on_failure", 1) else {
+        return;
+    };
+    let s = ctx.stores[0].as_ref();
+    let tx = create(s, 800, &[], *T0).await;
+    let redis = ctx._redis.as_ref().expect("redis");
+    let client = ::redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let key = format!("paycue:tx:{}", tx.id);
+    let saved: Vec<(String, String)> = ::redis::cmd("HGETALL")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let _: () = ::redis::cmd("DEL")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+
+    let failed = s
+        .apply_credit(credit(77, 801, &[""], *T0 + 5, *T0 + 6))
+        .await;
+    assert!(
+        matches!(failed, Err(paycue::store::StoreError::Corrupt(_))),
+        "{failed:?}"
+    );
+    assert_eq!(
+        s.last_message_id("", 856_254_490).await.unwrap(),
+        None,
+        "a failed step must not move the chat's last message id"
+    );
+
+    let _: () = ::redis::cmd("HSET")
+        .arg(&key)
+        .arg(saved)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let retry = s
+        .apply_credit(credit(77, 801, &[""], *T0 + 5, *T0 + 7))
+        .await
+        .unwrap();
+    match retry {
+        ApplyOutcome::Confirmed { transaction, .. } => assert_eq!(transaction.id, tx.id),
+        other => panic!("the retry of a failed credit was {other:?}"),
+    }
+    assert_eq!(s.last_message_id("", 856_254_490).await.unwrap(), Some(77));
 }

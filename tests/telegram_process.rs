@@ -90,14 +90,25 @@ fn run_refuses_a_watch_id_that_is_no_chat_with_78() {
 }
 
 #[test]
-fn run_with_an_unreadable_session_exits_77_too() {
+/// Issue 9 item 6: a session file that cannot be opened is a file problem,
+/// not a dead login: status 1 (systemd retries), never 77, file kept.
+fn run_with_an_unreadable_session_exits_1_and_keeps_the_file() {
     let tmp = tempfile::tempdir().unwrap();
     let sessions = tmp.path().join("sessions");
     std::fs::create_dir_all(&sessions).unwrap();
     std::fs::write(session_file(&sessions), vec![b'x'; 4096]).unwrap();
     let out = finish(paycue(tmp.path(), &["run", "--store", "memory"], &creds()));
-    assert_eq!(out.status.code(), Some(77), "{}", text(&out));
-    assert!(text(&out).contains("paycue --telegram"), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("cannot open the session file"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        std::fs::read(session_file(&sessions)).unwrap(),
+        vec![b'x'; 4096],
+        "the session file is kept as it was"
+    );
 }
 
 #[test]

@@ -22,6 +22,10 @@ support::both!(
     store_outages_are_retried_and_never_skip_a_message,
     expiry_waits_for_the_first_catch_up,
     shutdown_is_not_blocked_by_a_hung_store,
+    expiry_waits_while_telegram_is_behind_after_a_reconnect,
+    a_sweeper_in_another_process_holds_off_while_the_source_is_behind,
+    an_on_time_payment_read_after_the_cancel_is_reported_paid_in_time,
+    per_chat_state_belongs_to_the_logged_in_account,
 );
 
 /// Runs the watcher over `fake` until its live script is used up, then stops it.
@@ -131,9 +135,12 @@ async fn catch_up_reads_every_chat_oldest_first_then_applies_live_once(b: Backen
     );
     assert_eq!(app.receiver.next().await.json()["action"], "confirm");
     assert_eq!(app.receiver.next().await.json()["action"], "late");
-    assert_eq!(engine.store.last_message_id(HUMO).await.unwrap(), Some(13));
     assert_eq!(
-        engine.store.last_message_id(UZCARD).await.unwrap(),
+        engine.store.last_message_id("", HUMO).await.unwrap(),
+        Some(13)
+    );
+    assert_eq!(
+        engine.store.last_message_id("", UZCARD).await.unwrap(),
         Some(40)
     );
     app.receiver.assert_quiet(Duration::from_millis(300)).await;
@@ -235,6 +242,155 @@ async fn shutdown_is_not_blocked_by_a_hung_store(b: Backend) {
         .await
         .expect("the watcher stopped while the store hung");
     assert_eq!(end.unwrap(), End::Shutdown);
-    assert_eq!(app.engine.store.last_message_id(HUMO).await.unwrap(), None);
+    assert_eq!(
+        app.engine.store.last_message_id("", HUMO).await.unwrap(),
+        None
+    );
+    app.stop().await;
+}
+
+async fn wait_until(ms: i64) {
+    while now_ms() < ms {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Issue 14 item 4: after the first catch-up, a reconnect closes the expiry
+/// gate again until the catch-up after it: the payment made in time, read
+/// after the deadline, confirms (was: `cancel`, then `late`).
+async fn expiry_waits_while_telegram_is_behind_after_a_reconnect(b: Backend) {
+    let Some(mut app) = spawn(b, "tg_expiry_behind", |c| c.tx_ttl = Some("2s".into())).await else {
+        return;
+    };
+    let engine = app.engine.clone();
+    let tx = tx_for(&engine, 50_000).await;
+    let paid = bot_msg(HUMO, 7, tx.created_at + 100, &humo_text(50_001, "7466"));
+    let fake = Fake::new(engine.clone()).live(vec![
+        Step::Quiet(Duration::from_millis(300)),
+        Step::Arrive(paid),
+        Step::Outage(Duration::from_secs(4)),
+    ]);
+    let failed = fake.failed.clone();
+    let (stop, shutdown) = signal::channel(false);
+    let watcher = {
+        let engine = engine.clone();
+        tokio::spawn(async move {
+            let mut fake = fake;
+            watch(engine, &mut fake, &[HUMO], &fast(), shutdown).await
+        })
+    };
+    failed.notified().await;
+    wait_until(tx.expires_at + 1_500).await;
+    assert!(!engine.is_caught_up(), "the gate stayed open while behind");
+    let pending = engine.store.get(&tx.id).await.unwrap().unwrap();
+    assert_eq!(pending.status, TxStatus::Pending, "expired while behind");
+    assert_eq!(app.receiver.next().await.json()["action"], "confirm");
+    stop.send(true).unwrap();
+    assert_eq!(watcher.await.unwrap(), End::Shutdown);
+    app.stop().await;
+}
+
+/// Issue 14 item 4: the Telegram process is behind; a second process on the
+/// same store (its own source live) must not cancel either.
+async fn a_sweeper_in_another_process_holds_off_while_the_source_is_behind(b: Backend) {
+    let Some(app) = spawn(b, "tg_expiry_two", |c| c.tx_ttl = Some("1s".into())).await else {
+        return;
+    };
+    let telegram = app.engine.clone(); // behind: never caught up
+    let other = Engine::new(telegram.config.clone(), telegram.store.clone());
+    other.mark_caught_up();
+    let (stop, shutdown) = signal::channel(false);
+    let sweeper = tokio::spawn(other.clone().run_expiry(shutdown));
+    let tx = tx_for(&telegram, 40_000).await;
+    wait_until(tx.expires_at + 2_500).await;
+    let status = |id: String| {
+        let store = telegram.store.clone();
+        async move { store.get(&id).await.unwrap().unwrap().status }
+    };
+    assert_eq!(status(tx.id.clone()).await, TxStatus::Pending);
+    telegram.mark_caught_up();
+    let deadline = now_ms() + 10_000;
+    while status(tx.id.clone()).await == TxStatus::Pending && now_ms() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status(tx.id.clone()).await, TxStatus::Cancelled);
+    stop.send(true).unwrap();
+    sweeper.await.unwrap();
+    app.stop().await;
+}
+
+/// Issue 14 item 4: what still slips through (the bank's own message came
+/// late) is reported: the `late` webhook says `paid_in_time`.
+async fn an_on_time_payment_read_after_the_cancel_is_reported_paid_in_time(b: Backend) {
+    let Some(mut app) = spawn(b, "tg_paid_in_time", |c| c.tx_ttl = Some("1s".into())).await else {
+        return;
+    };
+    let engine = app.engine.clone();
+    engine.mark_caught_up();
+    let tx = tx_for(&engine, 60_000).await;
+    let cancel = app.receiver.next().await.json();
+    assert_eq!(cancel["action"], "cancel");
+    assert_eq!(cancel["paid_in_time"], false);
+    let on_time = bot_msg(HUMO, 9, tx.created_at + 100, &humo_text(60_001, "7466"));
+    engine.ingest(&on_time).await.unwrap();
+    let late = app.receiver.next().await.json();
+    assert_eq!(late["action"], "late");
+    assert_eq!(late["paid_in_time"], true, "{late}");
+    // Paid after the deadline: late, and not in time.
+    let tx2 = tx_for(&engine, 61_000).await;
+    let _ = app.receiver.next().await; // its cancel
+    let after = bot_msg(HUMO, 10, tx2.expires_at + 5_000, &humo_text(61_001, "7466"));
+    engine.ingest(&after).await.unwrap();
+    let late2 = app.receiver.next().await.json();
+    assert_eq!(late2["action"], "late");
+    assert_eq!(late2["paid_in_time"], false);
+    app.stop().await;
+}
+
+/// Issue 9 item 5: log in as A, apply messages; switch to B, whose message
+/// ids in the same bot chat start at 1: B's credits apply (were skipped as
+/// older than A's last id), and switching back to A keeps A's place.
+async fn per_chat_state_belongs_to_the_logged_in_account(b: Backend) {
+    let Some(app) = spawn(b, "tg_accounts", |_| {}).await else {
+        return;
+    };
+    let engine = app.engine.clone();
+    let (a, b_acct) = (1_111_i64, 2_222_i64);
+    engine.set_scope(engine.store.chat_scope(a).await.unwrap());
+    let t = now_ms();
+    engine
+        .ingest(&bot_msg(HUMO, 500, t, "hello"))
+        .await
+        .unwrap();
+    engine
+        .ingest(&bot_msg(HUMO, 501, t, "hello"))
+        .await
+        .unwrap();
+
+    engine.set_scope(engine.store.chat_scope(b_acct).await.unwrap());
+    let tx = tx_for(&engine, 70_000).await;
+    let credit = humo_text(70_001, "7466");
+    let fake = Fake::new(engine.clone()).history(
+        HUMO,
+        vec![
+            bot_msg(HUMO, 1, t + 1, "hi"),
+            bot_msg(HUMO, 2, t + 2, &credit),
+        ],
+    );
+    let (end, _) = run_to_end(engine.clone(), fake, &[HUMO]).await;
+    assert_eq!(end, End::Shutdown);
+    assert_eq!(
+        engine.store.get(&tx.id).await.unwrap().unwrap().status,
+        TxStatus::Confirmed
+    );
+    assert_eq!(engine.last_applied(HUMO).await.unwrap(), Some(2));
+
+    engine.set_scope(engine.store.chat_scope(a).await.unwrap());
+    assert_eq!(engine.last_applied(HUMO).await.unwrap(), Some(501));
+    let replay = engine
+        .ingest(&bot_msg(HUMO, 501, t, "hello"))
+        .await
+        .unwrap();
+    assert_eq!(replay.label(), "duplicate");
     app.stop().await;
 }

@@ -8,7 +8,9 @@
 //! - an amount stays held for `grace` after its transaction ends;
 //! - a transaction leaves `pending` once, and the state change and its outbox
 //!   event are one atomic step;
-//! - a (chat, message id) is applied at most once.
+//! - a (chat, message id) is applied at most once, per logged-in account:
+//!   message ids of a private chat are the account's own, so per-chat state
+//!   (seen ids, last applied id) lives under the account's scope.
 
 use async_trait::async_trait;
 
@@ -111,9 +113,16 @@ pub struct IncomingCredit {
     pub expected_currency: String,
     pub sender_id: i64,
     pub chat_id: i64,
+    /// The account scope of the chat's dedupe state (see [`Store::chat_scope`]).
+    pub scope: String,
     pub message_id: i64,
     pub date: Millis,
     pub received_at: Millis,
+}
+
+/// The key of a chat's per-chat state within an account scope.
+pub fn chat_key(scope: &str, chat_id: i64) -> String {
+    format!("{scope}{chat_id}")
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -183,14 +192,24 @@ pub trait Store: Send + Sync + 'static {
     /// Marks a message seen without applying anything (debits, info, ...), so a
     /// replay is reported as a duplicate and the chat's last message id moves on.
     /// Returns false if it was seen before.
-    async fn mark_seen(&self, chat_id: i64, message_id: i64) -> Result<bool, StoreError>;
+    async fn mark_seen(
+        &self,
+        scope: &str,
+        chat_id: i64,
+        message_id: i64,
+    ) -> Result<bool, StoreError>;
 
     /// Dedupes by (chat, message id), then confirms the pending transaction that
     /// holds (card, amount), or records a late or unmatched credit.
     async fn apply_credit(&self, credit: IncomingCredit) -> Result<ApplyOutcome, StoreError>;
 
     /// The highest message id applied or seen in a chat (for catch-up).
-    async fn last_message_id(&self, chat_id: i64) -> Result<Option<i64>, StoreError>;
+    async fn last_message_id(&self, scope: &str, chat_id: i64) -> Result<Option<i64>, StoreError>;
+
+    /// The scope of `account`'s per-chat state: `""` for the first account
+    /// ever asked about (it owns the per-chat state written before scopes
+    /// existed, so an upgrade keeps its place), `"<account>:"` for any other.
+    async fn chat_scope(&self, account: i64) -> Result<String, StoreError>;
 
     /// Credits of one outcome (`Late` or `Unmatched`), newest first.
     async fn list_credits(
@@ -227,4 +246,16 @@ pub trait Store: Send + Sync + 'static {
     async fn held_counts(&self) -> Result<Vec<(String, u64)>, StoreError>;
 
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Holds the expiry sweep of every process sharing this store for `ttl_ms`
+    /// from now: a message source is behind (reconnecting, catching up,
+    /// waiting out a flood limit), so a payment may be on its way. The holder
+    /// refreshes it while behind; if it dies, the hold lapses by itself.
+    async fn hold_expiry(&self, ttl_ms: i64) -> Result<(), StoreError>;
+
+    /// Ends a hold early (the source is live again).
+    async fn release_expiry(&self) -> Result<(), StoreError>;
+
+    /// True while some process holds the expiry sweep.
+    async fn expiry_held(&self) -> Result<bool, StoreError>;
 }

@@ -43,7 +43,10 @@ impl<'a> GrammersAuth<'a> {
 
     /// Ok(false) for a session Telegram does not (or no longer) accept.
     pub async fn is_authorized(&self) -> Result<bool, TgError> {
-        match self.conn.client.is_authorized().await.map_err(classify) {
+        match limited(self.conn.client.is_authorized())
+            .await
+            .map_err(classify)
+        {
             Ok(yes) => Ok(yes),
             Err(TgError::LoggedOut(_)) => Ok(false),
             Err(e) => Err(e),
@@ -51,14 +54,11 @@ impl<'a> GrammersAuth<'a> {
     }
 
     pub async fn who_am_i(&self) -> Result<Account, TgError> {
-        let users = self
-            .conn
-            .client
-            .invoke(&tl::functions::users::GetUsers {
-                id: vec![tl::enums::InputUser::UserSelf],
-            })
-            .await
-            .map_err(classify)?;
+        let users = limited(self.conn.client.invoke(&tl::functions::users::GetUsers {
+            id: vec![tl::enums::InputUser::UserSelf],
+        }))
+        .await
+        .map_err(classify)?;
         users
             .first()
             .map(account_of)
@@ -66,7 +66,9 @@ impl<'a> GrammersAuth<'a> {
     }
 
     pub async fn sign_out(&self) -> Result<(), TgError> {
-        self.conn.client.sign_out().await.map_err(classify)?;
+        limited(self.conn.client.sign_out())
+            .await
+            .map_err(classify)?;
         Ok(())
     }
 
@@ -88,11 +90,12 @@ impl<'a> GrammersAuth<'a> {
                 .await
                 .map_err(store)?;
         }
-        let state = self
-            .conn
-            .client
-            .invoke(&tl::functions::updates::GetState {})
-            .await;
+        let state = limited(
+            self.conn
+                .client
+                .invoke(&tl::functions::updates::GetState {}),
+        )
+        .await;
         if let Ok(tl::enums::updates::State::State(s)) = state {
             session
                 .set_update_state(UpdateState::All(UpdatesState {
@@ -129,7 +132,7 @@ impl<'a> GrammersAuth<'a> {
             }
             .into(),
         };
-        match self.conn.client.invoke(&request).await {
+        match limited(self.conn.client.invoke(&request)).await {
             // PHONE_MIGRATE_X: this account lives in data centre X.
             Err(InvocationError::Rpc(e)) if e.code == 303 => {
                 let Some(dc) = e.value.and_then(|v| i32::try_from(v).ok()) else {
@@ -143,7 +146,7 @@ impl<'a> GrammersAuth<'a> {
                     .set_home_dc_id(dc)
                     .await
                     .map_err(|e| InvocationError::Session(Box::new(e)))?;
-                self.conn.client.invoke(&request).await
+                limited(self.conn.client.invoke(&request)).await
             }
             other => other,
         }
@@ -187,7 +190,7 @@ impl Auth for GrammersAuth<'_> {
             phone_code: Some(code.to_string()),
             email_verification: None,
         };
-        match self.conn.client.invoke(&request).await {
+        match limited(self.conn.client.invoke(&request)).await {
             Ok(tl::enums::auth::Authorization::Authorization(auth)) => {
                 self.finish(auth).await.map_err(CodeFailure::Failed)
             }
@@ -195,15 +198,8 @@ impl Auth for GrammersAuth<'_> {
                 Err(CodeFailure::SignUpRequired)
             }
             Err(e) if e.is("SESSION_PASSWORD_NEEDED") => {
-                let info = self
-                    .conn
-                    .client
-                    .invoke(&tl::functions::account::GetPassword {})
-                    .await
-                    .map_err(|e| CodeFailure::Failed(classify(e)))?;
-                let info: tl::types::account::Password = info.into();
-                let hint = info.hint.clone();
-                self.password = Some(PasswordToken::new(info));
+                let (token, hint) = self.password_token().await.map_err(CodeFailure::Failed)?;
+                self.password = Some(token);
                 Err(CodeFailure::PasswordNeeded { hint })
             }
             Err(e) if e.is("PHONE_CODE_EXPIRED") => Err(CodeFailure::Expired),
@@ -220,16 +216,25 @@ impl Auth for GrammersAuth<'_> {
         };
         let client = self.conn.client.clone();
         let password = password.to_string();
-        let checked =
-            tokio::spawn(async move { client.check_password(token, password).await }).await;
+        let checked = tokio::spawn(async move {
+            limited(async { Ok(client.check_password(token, password).await) }).await
+        })
+        .await;
         match checked {
-            Ok(Ok(user)) => Ok(account_of_user(&user)),
-            Ok(Err(SignInError::InvalidPassword(token))) => {
+            Ok(Err(e)) => Err(PasswordFailure::Failed(classify(e))),
+            Ok(Ok(Ok(user))) => Ok(account_of_user(&user)),
+            Ok(Ok(Err(SignInError::InvalidPassword(_used)))) => {
+                // The SRP parameters of a try are not reused: the next try
+                // computes its proof over a fresh account.getPassword.
+                let (token, _) = self
+                    .password_token()
+                    .await
+                    .map_err(PasswordFailure::Failed)?;
                 self.password = Some(token);
                 Err(PasswordFailure::Invalid)
             }
-            Ok(Err(SignInError::Other(e))) => Err(PasswordFailure::Failed(classify(e))),
-            Ok(Err(other)) => Err(PasswordFailure::Failed(TgError::Rejected(
+            Ok(Ok(Err(SignInError::Other(e)))) => Err(PasswordFailure::Failed(classify(e))),
+            Ok(Ok(Err(other))) => Err(PasswordFailure::Failed(TgError::Rejected(
                 other.to_string(),
             ))),
             Err(_) => Err(PasswordFailure::Failed(TgError::Transient(
@@ -237,6 +242,39 @@ impl Auth for GrammersAuth<'_> {
             ))),
         }
     }
+}
+
+impl GrammersAuth<'_> {
+    /// The account's current 2FA parameters and password hint.
+    async fn password_token(&self) -> Result<(PasswordToken, Option<String>), TgError> {
+        let info = limited(
+            self.conn
+                .client
+                .invoke(&tl::functions::account::GetPassword {}),
+        )
+        .await
+        .map_err(classify)?;
+        let info: tl::types::account::Password = info.into();
+        let hint = info.hint.clone();
+        Ok((PasswordToken::new(info), hint))
+    }
+}
+
+/// The longest wait for one login call: a Telegram that accepts the
+/// connection and never answers must not hang the terminal for good.
+const CALL_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn limited<T>(
+    work: impl std::future::Future<Output = Result<T, InvocationError>>,
+) -> Result<T, InvocationError> {
+    tokio::time::timeout(CALL_LIMIT, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(InvocationError::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("Telegram did not answer within {} s", CALL_LIMIT.as_secs()),
+            )))
+        })
 }
 
 fn describe(kind: &tl::enums::auth::SentCodeType) -> String {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::auth::GrammersAuth;
-use super::connection::{Connection, scan_dialogs};
+use super::connection::{Connection, SCAN_TIMEOUT, scan_dialogs};
 use super::errors::TgError;
 use super::lock::{LockError, SessionLock, session_file};
 use super::login::{self, LoginError};
@@ -99,12 +99,11 @@ async fn login(config: &Config, dir: &Path, app_id: i32, app_hash: &str) -> Resu
                     return result;
                 }
             }
-            Err(SessionError::Open { reason, .. }) => {
-                eprintln!("The session file cannot be read ({reason}); starting a new one.");
-            }
+            // A file problem (disk full, "database is locked" by another
+            // program) is not a dead login: keep the file, say what failed.
             Err(e) => return Err(e.into()),
         }
-        // Never logged in, revoked, or unreadable: start from a fresh auth key.
+        // Never logged in, or revoked: start from a fresh auth key.
         session::remove(dir).map_err(|source| SessionError::Io {
             path: session_file(dir),
             source,
@@ -130,7 +129,7 @@ async fn login(config: &Config, dir: &Path, app_id: i32, app_hash: &str) -> Resu
 /// Reads every dialog once so the session knows the chats' access hashes,
 /// and says which WATCH_ID chats are there.
 async fn prime(conn: &Connection, config: &Config) -> Result<(), LoginError> {
-    let (count, found) = scan_dialogs(&conn.client, &config.watch_ids).await?;
+    let (count, found) = scan_dialogs(&conn.client, &config.watch_ids, SCAN_TIMEOUT).await?;
     eprintln!("Read {count} chats into the session's cache.");
     for id in &config.watch_ids {
         match found.contains_key(id) {

@@ -71,7 +71,10 @@ pub fn classify(error: InvocationError) -> TgError {
                 TgError::Transient(name)
             }
         }
-        InvocationError::Dropped(why) => TgError::Closed(why.to_string()),
+        // A request in flight when its connection was aborted (by the
+        // watchdog, or a network error): the pool reconnects on the next one.
+        // The inbox reports `Closed` itself once the pool has stopped.
+        InvocationError::Dropped(why) => TgError::Transient(format!("request dropped: {why}")),
         InvocationError::Io(e) => TgError::Transient(format!("network: {e}")),
         // The session store (SQLite) failed, or Telegram sent something odd:
         // both may pass, so keep trying rather than stop for good.
@@ -140,9 +143,15 @@ mod tests {
             classify(InvocationError::Io(io)),
             TgError::Transient(_)
         ));
+    }
+
+    #[test]
+    fn a_dropped_request_is_transient() {
         assert!(matches!(
-            classify(InvocationError::Dropped("runner gone")),
-            TgError::Closed(_)
+            classify(InvocationError::Dropped(
+                "SenderPoolRunner was dropped during receive"
+            )),
+            TgError::Transient(_)
         ));
     }
 }

@@ -8,7 +8,8 @@
 //! - `commands`: `paycue --telegram`, `paycue logout`; `run`: the `run` source;
 //! - `watcher`: catch-up, live stream, backoff (Telegram behind [`watcher::Inbox`]);
 //! - `login`: the login conversation (Telegram behind [`login::Auth`]);
-//! - `connection`, `auth`: the grammers implementations of those traits;
+//! - `connection`, `inbox`, `auth`: the grammers side (`inbox` is the live
+//!   [`watcher::Inbox`]; `filter` keeps it to the `WATCH_ID` chats);
 //! - `message`: which messages count and their conversion;
 //! - `errors`: what each Telegram failure means; `session`, `lock`: files.
 
@@ -16,6 +17,8 @@ mod auth;
 mod commands;
 mod connection;
 pub mod errors;
+mod filter;
+pub mod inbox;
 pub mod lock;
 pub mod login;
 pub mod message;

@@ -1,21 +1,25 @@
 //! The Telegram source of `paycue run`: checks (WATCH_ID, session, lock,
-//! APP_ID), then the watcher over the live grammers connection, then a clean
-//! stop (update state saved, connections closed, lock released). It never
+//! APP_ID), then the watcher over the live grammers connection (a new pool
+//! whenever the old one stops or stops answering), then a clean stop
+//! (connections closed, lock released). It never
 //! prompts: without a usable session it says to run `paycue --telegram` and
 //! exits 77, which the systemd unit does not restart on.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
+use grammers_client::session::Session;
+use grammers_client::session::types::{PeerId, PeerInfo};
+use grammers_session::storages::SqliteSession;
 use tokio::sync::watch;
 
 use super::commands::{locked_message, missing};
-use super::connection::{Connection, GrammersInbox};
+use super::connection::Connection;
+use super::inbox::{GrammersInbox, LastScan, Limits};
 use super::lock::{LockError, SessionLock};
 use super::message::check_watch_ids;
-use super::session::{self, SessionError};
+use super::session;
 use super::watcher::{self, End, Tuning};
 use crate::cli::exit;
 use crate::config::Config;
@@ -69,44 +73,84 @@ async fn prepare_and_watch(
         tracing::error!("configuration error: {}", missing("APP_ID"));
         return Some(exit::CONFIG);
     };
-    let mut conn = match session::open(&dir).await {
-        Ok(s) => Connection::open(s, app_id),
-        // SQLite cannot read it: only a new login helps (and replaces it).
-        Err(e @ SessionError::Open { .. }) => {
-            tracing::error!("{e}: the seller must run `paycue --telegram` to log in again");
-            return Some(exit::LOGGED_OUT);
-        }
+    let session = match session::open(&dir).await {
+        Ok(s) => s,
+        // A file problem (disk, "database is locked"), not a dead login:
+        // never exit 77 for it and never delete the session. systemd retries.
         Err(e) => {
-            tracing::error!("{e}");
+            tracing::error!(
+                "{e}; exiting so systemd retries. If the file is damaged, move it away and run `paycue --telegram` to log in again"
+            );
             return Some(1);
         }
     };
-    let end = match GrammersInbox::start(&mut conn, config.watch_ids.clone()).await {
-        Ok(mut inbox) => {
-            let tuning = Tuning::for_config(config);
-            tracing::info!(chats = ?config.watch_ids, "watching Telegram");
-            let end =
-                watcher::watch(engine, &mut inbox, &config.watch_ids, &tuning, shutdown).await;
-            if end == End::Shutdown {
-                // Not automatic in grammers: without it the next start replays more.
-                let synced = tokio::time::timeout(
-                    Duration::from_secs(2),
-                    watcher::Inbox::sync_state(&mut inbox),
+    if let Err(e) = adopt_account(&engine, &session).await {
+        tracing::error!("{e}; exiting so systemd retries");
+        return Some(1);
+    }
+    let tuning = Tuning::for_config(config);
+    let last_scan = LastScan::default();
+    tracing::info!(chats = ?config.watch_ids, "watching Telegram");
+    let end = loop {
+        let mut conn = Connection::open(Arc::clone(&session), app_id);
+        let end = match GrammersInbox::start(
+            &mut conn,
+            config.watch_ids.clone(),
+            Limits::default(),
+            Arc::clone(&last_scan),
+        )
+        .await
+        {
+            Ok(mut inbox) => {
+                let end = watcher::watch(
+                    Arc::clone(&engine),
+                    &mut inbox,
+                    &config.watch_ids,
+                    &tuning,
+                    shutdown.clone(),
                 )
                 .await;
-                if !matches!(synced, Ok(Ok(()))) {
-                    tracing::warn!(
-                        "could not save the Telegram update state; the next start reads a little more history"
-                    );
-                }
+                drop(inbox);
+                end
             }
-            end
+            Err(e) => End::Closed(e.to_string()),
+        };
+        conn.close().await;
+        let End::Closed(why) = end else { break end };
+        // The pool stopped or stopped answering: a new one reconnects from
+        // scratch (the old one may be stuck inside a connect).
+        engine.mark_behind();
+        tracing::warn!(reason = %why, "rebuilding the Telegram connection");
+        let mut stop = shutdown.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(tuning.backoff_initial) => {}
+            _ = stop.wait_for(|s| *s) => break End::Shutdown,
         }
-        Err(e) => End::Closed(e.to_string()),
     };
-    conn.close().await;
     drop(lock);
     exit_status(&end)
+}
+
+/// Per-chat state (seen ids, last applied id) belongs to the logged-in
+/// account: message ids of a private chat are the account's own, so after a
+/// switch of account the new one's ids (starting low) must not be taken for
+/// old ones.
+async fn adopt_account(engine: &Engine, session: &SqliteSession) -> Result<(), String> {
+    let me = session
+        .peer(PeerId::self_user())
+        .await
+        .map_err(|e| format!("cannot read the session file: {e}"))?;
+    let Some(PeerInfo::User { id, .. }) = me else {
+        tracing::warn!("the session does not name its account; per-chat state is not scoped");
+        return Ok(());
+    };
+    let scope = engine
+        .store
+        .chat_scope(id)
+        .await
+        .map_err(|e| format!("cannot read the account scope: {e}"))?;
+    engine.set_scope(scope);
+    Ok(())
 }
 
 /// The exit status for how the watch ended, after logging what to do.

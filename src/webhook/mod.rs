@@ -41,8 +41,20 @@ pub fn body(d: &Delivery) -> String {
         "expires_at": rfc3339(tx.expires_at),
         "occurred_at": rfc3339(d.event.created_at),
         "credit": credit,
+        "paid_in_time": paid_in_time(d),
     })
     .to_string()
+}
+
+/// True for a `late` event whose payment the bank dated before the
+/// transaction's deadline, while the transaction was cancelled by expiry: the
+/// buyer paid in time and paycue read the bank's message too late (the bank
+/// sent it late). The shop should honour such a payment.
+pub fn paid_in_time(d: &Delivery) -> bool {
+    let tx = &d.transaction;
+    d.event.action == crate::model::Action::Late
+        && tx.cancel_reason == Some(crate::model::CancelReason::Expired)
+        && d.credit.as_ref().is_some_and(|c| c.date <= tx.expires_at)
 }
 
 /// `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` (Standard Webhooks).

@@ -69,8 +69,8 @@ impl Store for Flaky {
     ) -> Result<Vec<Transaction>, StoreError> {
         self.inner.expire_due(now, ids).await
     }
-    async fn mark_seen(&self, chat: i64, id: i64) -> Result<bool, StoreError> {
-        self.inner.mark_seen(chat, id).await
+    async fn mark_seen(&self, scope: &str, chat: i64, id: i64) -> Result<bool, StoreError> {
+        self.inner.mark_seen(scope, chat, id).await
     }
     async fn apply_credit(&self, c: IncomingCredit) -> Result<ApplyOutcome, StoreError> {
         self.fail(&self.apply_failures)?;
@@ -79,9 +79,12 @@ impl Store for Flaky {
         }
         self.inner.apply_credit(c).await
     }
-    async fn last_message_id(&self, chat: i64) -> Result<Option<i64>, StoreError> {
+    async fn last_message_id(&self, scope: &str, chat: i64) -> Result<Option<i64>, StoreError> {
         self.fail(&self.last_id_failures)?;
-        self.inner.last_message_id(chat).await
+        self.inner.last_message_id(scope, chat).await
+    }
+    async fn chat_scope(&self, account: i64) -> Result<String, StoreError> {
+        self.inner.chat_scope(account).await
     }
     async fn list_credits(
         &self,
@@ -112,5 +115,14 @@ impl Store for Flaky {
     }
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
+    }
+    async fn hold_expiry(&self, ttl_ms: i64) -> Result<(), StoreError> {
+        self.inner.hold_expiry(ttl_ms).await
+    }
+    async fn release_expiry(&self) -> Result<(), StoreError> {
+        self.inner.release_expiry().await
+    }
+    async fn expiry_held(&self) -> Result<bool, StoreError> {
+        self.inner.expiry_held().await
     }
 }

@@ -30,6 +30,9 @@ pub enum Step {
     Fail(TgError),
     /// The live stream stays quiet this long.
     Quiet(Duration),
+    /// Telegram stops answering for this long: `next()` fails now, and every
+    /// history read fails until it is over ("the server answers again").
+    Outage(Duration),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +66,12 @@ pub struct Fake {
     pub done: Arc<Notify>,
     /// Notified each time `next` returns an error.
     pub failed: Arc<Notify>,
+    /// Raise a fatal alarm (what the watchdog does on a 401).
+    pub alarm: Arc<tokio::sync::watch::Sender<Option<TgError>>>,
+    /// Telegram answers nothing before this instant.
+    pub down_until: Option<Instant>,
+    /// Chats whose history read fails (transiently) until this instant.
+    pub chat_down_until: HashMap<i64, Instant>,
 }
 
 impl Fake {
@@ -77,6 +86,9 @@ impl Fake {
             log: Arc::default(),
             done: Arc::default(),
             failed: Arc::default(),
+            alarm: Arc::new(tokio::sync::watch::channel(None).0),
+            down_until: None,
+            chat_down_until: HashMap::new(),
         }
     }
 
@@ -118,6 +130,11 @@ impl Inbox for Fake {
         if let Some(Some(e)) = self.history_errors.pop_front() {
             return Err(e);
         }
+        let down = [self.down_until, self.chat_down_until.get(&chat).copied()];
+        if down.iter().flatten().any(|until| Instant::now() < *until) {
+            self.record(Call::Failed { at: Instant::now() });
+            return Err(TgError::Transient("network: connection refused".into()));
+        }
         let all = self.chats.get(&chat).cloned().unwrap_or_default();
         Ok(all
             .into_iter()
@@ -139,12 +156,22 @@ impl Inbox for Fake {
                     return Err(e);
                 }
                 Some(Step::Quiet(d)) => tokio::time::sleep(d).await,
+                Some(Step::Outage(d)) => {
+                    self.down_until = Some(Instant::now() + d);
+                    self.record(Call::Failed { at: Instant::now() });
+                    self.failed.notify_one();
+                    return Err(TgError::Transient("network: connection reset".into()));
+                }
                 None => {
                     self.done.notify_one();
                     std::future::pending::<()>().await;
                 }
             }
         }
+    }
+
+    fn fatal_alarms(&self) -> tokio::sync::watch::Receiver<Option<TgError>> {
+        self.alarm.subscribe()
     }
 
     async fn sync_state(&mut self) -> Result<(), TgError> {

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 
 use super::{
     ApplyOutcome, AttemptResult, CancelOutcome, CreateOutcome, IncomingCredit, NewTransaction,
-    Store, StoreError, StoreSettings,
+    Store, StoreError, StoreSettings, chat_key,
 };
 use crate::model::{
     Attempt, CancelReason, CreditOutcome, CreditRecord, Delivery, DeliveryState, Event, Millis,
@@ -23,6 +23,8 @@ mod state;
 pub struct MemoryStore {
     settings: StoreSettings,
     state: Mutex<State>,
+    /// Until when the expiry sweep is held (a source is behind).
+    expiry_hold: Mutex<Option<std::time::Instant>>,
 }
 
 impl MemoryStore {
@@ -30,7 +32,14 @@ impl MemoryStore {
         MemoryStore {
             settings,
             state: Mutex::new(State::default()),
+            expiry_hold: Mutex::new(None),
         }
+    }
+
+    fn hold(&self) -> Result<std::sync::MutexGuard<'_, Option<std::time::Instant>>, StoreError> {
+        self.expiry_hold
+            .lock()
+            .map_err(|_| StoreError::Corrupt("memory store mutex poisoned".into()))
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, StoreError> {
@@ -108,16 +117,35 @@ impl Store for MemoryStore {
         Ok(out)
     }
 
-    async fn mark_seen(&self, chat_id: i64, message_id: i64) -> Result<bool, StoreError> {
-        Ok(self.lock()?.see(chat_id, message_id))
+    async fn mark_seen(
+        &self,
+        scope: &str,
+        chat_id: i64,
+        message_id: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(self.lock()?.see(chat_key(scope, chat_id), message_id))
     }
 
     async fn apply_credit(&self, c: IncomingCredit) -> Result<ApplyOutcome, StoreError> {
         self.lock()?.apply_credit(c, self.settings.grace_ms)
     }
 
-    async fn last_message_id(&self, chat_id: i64) -> Result<Option<i64>, StoreError> {
-        Ok(self.lock()?.last_message.get(&chat_id).copied())
+    async fn last_message_id(&self, scope: &str, chat_id: i64) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .lock()?
+            .last_message
+            .get(&chat_key(scope, chat_id))
+            .copied())
+    }
+
+    async fn chat_scope(&self, account: i64) -> Result<String, StoreError> {
+        let mut st = self.lock()?;
+        let owner = *st.chat_owner.get_or_insert(account);
+        Ok(if owner == account {
+            String::new()
+        } else {
+            format!("{account}:")
+        })
     }
 
     async fn list_credits(
@@ -210,5 +238,23 @@ impl Store for MemoryStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    async fn hold_expiry(&self, ttl_ms: i64) -> Result<(), StoreError> {
+        let until = std::time::Instant::now()
+            + std::time::Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(1));
+        *self.hold()? = Some(until);
+        Ok(())
+    }
+
+    async fn release_expiry(&self) -> Result<(), StoreError> {
+        *self.hold()? = None;
+        Ok(())
+    }
+
+    async fn expiry_held(&self) -> Result<bool, StoreError> {
+        Ok(self
+            .hold()?
+            .is_some_and(|until| until > std::time::Instant::now()))
     }
 }

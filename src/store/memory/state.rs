@@ -20,8 +20,11 @@ pub(super) struct State {
     pub(super) held: HashMap<(String, i64), (String, Option<Millis>)>,
     pub(super) deadlines: BTreeSet<(Millis, String)>,
     pub(super) idempotency: HashMap<String, (String, String, Millis)>,
-    pub(super) seen: HashSet<(i64, i64)>,
-    pub(super) last_message: HashMap<i64, i64>,
+    /// (chat key, message id): see `store::chat_key`.
+    pub(super) seen: HashSet<(String, i64)>,
+    pub(super) last_message: HashMap<String, i64>,
+    /// The account that owns the unscoped per-chat state.
+    pub(super) chat_owner: Option<i64>,
     pub(super) credits: HashMap<String, CreditRecord>,
     pub(super) credit_order: Vec<String>,
     pub(super) events: HashMap<String, Event>,
@@ -102,6 +105,10 @@ impl State {
         tx: Option<&str>,
         reason: Option<&str>,
     ) -> CreditRecord {
+        self.see(
+            crate::store::chat_key(&credit.scope, credit.chat_id),
+            credit.message_id,
+        );
         let record = CreditRecord {
             id: credit.credit_id.clone(),
             outcome,
@@ -122,11 +129,11 @@ impl State {
         record
     }
 
-    pub(super) fn see(&mut self, chat_id: i64, message_id: i64) -> bool {
-        if !self.seen.insert((chat_id, message_id)) {
+    pub(super) fn see(&mut self, chat_key: String, message_id: i64) -> bool {
+        if !self.seen.insert((chat_key.clone(), message_id)) {
             return false;
         }
-        let last = self.last_message.entry(chat_id).or_insert(message_id);
+        let last = self.last_message.entry(chat_key).or_insert(message_id);
         *last = (*last).max(message_id);
         true
     }
@@ -203,7 +210,10 @@ impl State {
         c: IncomingCredit,
         grace: i64,
     ) -> Result<ApplyOutcome, StoreError> {
-        if !self.see(c.chat_id, c.message_id) {
+        // Marked seen only with the record of what became of the message
+        // (`record_credit`), never before a step that can still fail.
+        let key = crate::store::chat_key(&c.scope, c.chat_id);
+        if self.seen.contains(&(key, c.message_id)) {
             return Ok(ApplyOutcome::Duplicate);
         }
         let now = c.received_at;

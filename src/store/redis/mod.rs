@@ -204,16 +204,37 @@ impl Store for RedisStore {
         writes::expire_due(self, now, event_ids).await
     }
 
-    async fn mark_seen(&self, chat_id: i64, message_id: i64) -> Result<bool, StoreError> {
-        writes::mark_seen(self, chat_id, message_id).await
+    async fn mark_seen(
+        &self,
+        scope: &str,
+        chat_id: i64,
+        message_id: i64,
+    ) -> Result<bool, StoreError> {
+        writes::mark_seen(self, &crate::store::chat_key(scope, chat_id), message_id).await
     }
 
     async fn apply_credit(&self, c: IncomingCredit) -> Result<ApplyOutcome, StoreError> {
         writes::apply_credit(self, c).await
     }
 
-    async fn last_message_id(&self, chat_id: i64) -> Result<Option<i64>, StoreError> {
-        reads::last_message_id(self, chat_id).await
+    async fn last_message_id(&self, scope: &str, chat_id: i64) -> Result<Option<i64>, StoreError> {
+        reads::last_message_id(self, &crate::store::chat_key(scope, chat_id)).await
+    }
+
+    async fn chat_scope(&self, account: i64) -> Result<String, StoreError> {
+        let key = format!("{P}chat_owner");
+        let claim = redis::cmd("SET")
+            .arg(&key)
+            .arg(account)
+            .arg("NX")
+            .to_owned();
+        self.query(&claim).await?;
+        let owner = codec::string(self.query(&redis::cmd("GET").arg(&key).to_owned()).await?)?;
+        Ok(if owner == account.to_string() {
+            String::new()
+        } else {
+            format!("{account}:")
+        })
     }
 
     async fn list_credits(
@@ -259,5 +280,27 @@ impl Store for RedisStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         reads::ping(self).await
+    }
+
+    async fn hold_expiry(&self, ttl_ms: i64) -> Result<(), StoreError> {
+        let cmd = redis::cmd("SET")
+            .arg(format!("{P}expiry_hold"))
+            .arg(1)
+            .arg("PX")
+            .arg(ttl_ms.max(1))
+            .to_owned();
+        self.query(&cmd).await.map(|_| ())
+    }
+
+    async fn release_expiry(&self) -> Result<(), StoreError> {
+        let cmd = redis::cmd("DEL").arg(format!("{P}expiry_hold")).to_owned();
+        self.query(&cmd).await.map(|_| ())
+    }
+
+    async fn expiry_held(&self) -> Result<bool, StoreError> {
+        let cmd = redis::cmd("EXISTS")
+            .arg(format!("{P}expiry_hold"))
+            .to_owned();
+        Ok(matches!(self.query(&cmd).await?, Value::Int(n) if n > 0))
     }
 }

@@ -40,13 +40,13 @@ pub(super) async fn list(
 
 pub(super) async fn last_message_id(
     store: &RedisStore,
-    chat_id: i64,
+    chat_key: &str,
 ) -> Result<Option<i64>, StoreError> {
     let v = store
         .query(
             redis::cmd("HGET")
                 .arg(format!("{P}last_message"))
-                .arg(chat_id),
+                .arg(chat_key),
         )
         .await?;
     match v {

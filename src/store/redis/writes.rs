@@ -115,10 +115,10 @@ pub(super) async fn expire_due(
 
 pub(super) async fn mark_seen(
     store: &RedisStore,
-    chat_id: i64,
+    chat_key: &str,
     message_id: i64,
 ) -> Result<bool, StoreError> {
-    let args = [chat_id.to_string(), message_id.to_string()];
+    let args = [chat_key.to_string(), message_id.to_string()];
     Ok(matches!(store.run(&MARK_SEEN, &args).await?, Value::Int(1)))
 }
 
@@ -128,7 +128,7 @@ pub(super) async fn apply_credit(
 ) -> Result<ApplyOutcome, StoreError> {
     let fields = codec::credit_fields(&c);
     let mut args = vec![
-        c.chat_id.to_string(),
+        crate::store::chat_key(&c.scope, c.chat_id),
         c.message_id.to_string(),
         c.credit_id.clone(),
         c.event_id.clone(),

@@ -2,6 +2,12 @@
 -- confirm the pending transaction holding (card, amount), or record a late
 -- or unmatched credit. State change, credit record and outbox event are one
 -- atomic step.
+--
+-- What must stay true: the message is marked seen only together with the
+-- record of what became of it. Redis does not undo a script's writes when it
+-- fails half-way, so everything that can fail (PAYCUE_CORRUPT, a missing
+-- field) is read and checked before the first write; otherwise a retry would
+-- find the message "seen" and the credit would vanish without a record.
 -- ARGV: chat, message id, credit id, event id, cancel event id, amount,
 --       currency ('' unknown), expected currency, date, now, grace ms,
 --       early tolerance ms, n credit fields, (name, value) pairs, then the
@@ -12,9 +18,11 @@ local date, now = tonumber(ARGV[9]), tonumber(ARGV[10])
 local grace, early = tonumber(ARGV[11]), tonumber(ARGV[12])
 local nfields = tonumber(ARGV[13])
 
-if see(chat, msg) == 0 then return {'duplicate'} end
+if redis.call('SISMEMBER', P .. 'seen:' .. chat, msg) == 1 then return {'duplicate'} end
 
+-- The only place the message is marked seen: with its record.
 local function record(outcome, txid, reason)
+  see(chat, msg)
   local ck = P .. 'credit:' .. cid
   for i = 14, 13 + nfields * 2, 2 do
     redis.call('HSET', ck, ARGV[i], ARGV[i + 1])
@@ -45,22 +53,30 @@ if #holders == 0 then return unmatched('no_transaction') end
 if #holders > 1 then return unmatched('ambiguous_card') end
 local txid = holders[1]
 local k = P .. 'tx:' .. txid
-local status = redis.call('HGET', k, 'status')
+local status, created, expires, seq, hold =
+  unpack(redis.call('HMGET', k, 'status', 'created_at', 'expires_at', 'seq', 'hold'))
 if not status then
   return redis.error_reply('PAYCUE_CORRUPT held amount points at missing transaction ' .. txid)
 end
-if date < tonumber(redis.call('HGET', k, 'created_at')) - early then
+created, expires = tonumber(created), tonumber(expires)
+if not (created and expires and seq and hold) then
+  return redis.error_reply('PAYCUE_CORRUPT transaction ' .. txid .. ' lacks a field')
+end
+if date < created - early then
   return unmatched('before_transaction')
 end
 
-if status == 'pending' and date <= tonumber(redis.call('HGET', k, 'expires_at')) then
+-- From here on nothing can fail; the record (and the seen mark) goes first
+-- so that a write refused by Redis (out of memory) leaves nothing behind.
+if status == 'pending' and date <= expires then
+  record('confirmed', txid, nil)
   end_tx(txid, 'confirmed', nil, now, grace)
   redis.call('HSET', k, 'paid_by', cid)
   add_event(eid, txid, 'confirm', cid, now)
-  record('confirmed', txid, nil)
   return {'confirmed', tx_fields(txid)}
 end
 
+record('late', txid, nil)
 if status == 'pending' then
   -- Paid after the deadline but before the sweep ran: cancel first so the
   -- shop sees `cancel` then `late`, the same order as when the sweep wins.
@@ -71,5 +87,4 @@ local late = redis.call('HGET', k, 'late_credits')
 if late and late ~= '' then late = late .. ',' .. cid else late = cid end
 redis.call('HSET', k, 'late_credits', late)
 add_event(eid, txid, 'late', cid, now)
-record('late', txid, nil)
 return {'late', tx_fields(txid)}

@@ -84,7 +84,9 @@ end
 
 -- Marks a (chat, message id) seen; 0 if it was seen before, so a message is
 -- applied at most once. Also moves the chat's last message id on (catch-up
--- reads the history after it).
+-- reads the history after it). Called only by the step that records what
+-- became of the message, after everything that can fail: a message marked
+-- seen without its record would be refused on retry and lost.
 local function see(chat, msg)
   if redis.call('SADD', P .. 'seen:' .. chat, msg) == 0 then return 0 end
   local last = redis.call('HGET', P .. 'last_message', chat)
