@@ -1,4 +1,4 @@
-//! Wiring: the HTTP server, the webhook workers and the expiry sweep, all
+//! Wiring: the HTTP server, the webhook workers, the expiry and retention sweeps, all
 //! stopped by one shutdown signal. Message sources run beside it (see `cli`).
 
 use std::future::Future;
@@ -22,6 +22,7 @@ pub async fn serve(
     let (stop_tx, stop_rx) = watch::channel(false);
     let workers = tokio::spawn(worker::run_pool(engine.clone(), stop_rx.clone()));
     let expiry = tokio::spawn(engine.clone().run_expiry(stop_rx.clone()));
+    let retention = tokio::spawn(crate::retention::run(engine.clone(), stop_rx.clone()));
     let mut stop_http = stop_rx.clone();
     let server =
         axum::serve(listener, crate::http::router(engine)).with_graceful_shutdown(async move {
@@ -35,6 +36,7 @@ pub async fn serve(
     trigger.abort();
     let _ = workers.await;
     let _ = expiry.await;
+    let _ = retention.await;
     result
 }
 

@@ -61,6 +61,7 @@ impl IngestOutcome {
             IngestOutcome::Applied(ApplyOutcome::Confirmed { .. }) => "confirmed",
             IngestOutcome::Applied(ApplyOutcome::Late { .. }) => "late",
             IngestOutcome::Applied(ApplyOutcome::Unmatched { .. }) => "unmatched",
+            IngestOutcome::Applied(ApplyOutcome::Reversed { .. }) => "reversed",
             IngestOutcome::Applied(ApplyOutcome::Duplicate) => "duplicate",
         }
     }
@@ -69,7 +70,8 @@ impl IngestOutcome {
         match self {
             IngestOutcome::Applied(
                 ApplyOutcome::Confirmed { transaction, .. }
-                | ApplyOutcome::Late { transaction, .. },
+                | ApplyOutcome::Late { transaction, .. }
+                | ApplyOutcome::Reversed { transaction, .. },
             ) => Some(&transaction.id),
             _ => None,
         }
@@ -176,7 +178,7 @@ impl Engine {
                 .formats
                 .parse(Some(msg.sender_id), Some(msg.chat()), None, &msg.text);
         self.metrics.message(note.kind.as_str());
-        let (Kind::Credit, Some(amount)) = (note.kind, note.amount) else {
+        let (Kind::Credit | Kind::Reversal, Some(amount)) = (note.kind, note.amount) else {
             let fresh = self
                 .store
                 .mark_seen(&self.scope(), msg.chat(), msg.message_id)
@@ -188,7 +190,9 @@ impl Engine {
                 IngestOutcome::Duplicate
             });
         };
-        self.metrics.credits_parsed.inc();
+        if note.kind == Kind::Credit {
+            self.metrics.credits_parsed.inc();
+        }
         let credit = IncomingCredit {
             credit_id: uuid::Uuid::new_v4().to_string(),
             event_id: new_event_id(),
@@ -206,7 +210,13 @@ impl Engine {
             date: msg.date,
             received_at: now_millis(),
         };
-        let outcome = self.store.apply_credit(credit).await?;
+        // A reversal (the bank took a credit back) is matched against the
+        // confirmed credits, never against pending orders.
+        let outcome = if note.kind == Kind::Reversal {
+            self.store.apply_reversal(credit).await?
+        } else {
+            self.store.apply_credit(credit).await?
+        };
         self.observe(&outcome);
         Ok(match outcome {
             ApplyOutcome::Duplicate => IngestOutcome::Duplicate,
@@ -252,10 +262,18 @@ impl Engine {
                 tracing::warn!(transaction_id = %transaction.id, credit_id = %credit.id, amount = %credit.amount, "late payment for an ended transaction");
                 self.outbox.notify_waiters();
             }
+            ApplyOutcome::Reversed {
+                transaction,
+                credit,
+            } => {
+                self.metrics.reversed.inc();
+                tracing::warn!(transaction_id = %transaction.id, credit_id = %credit.id, amount = %credit.amount, "the bank reversed a confirmed payment");
+                self.outbox.notify_waiters();
+            }
             ApplyOutcome::Unmatched { credit } => {
                 self.metrics
                     .unmatched(credit.reason.as_deref().unwrap_or("unknown"));
-                tracing::warn!(credit_id = %credit.id, amount = %credit.amount, card = credit.card_last4.as_deref().unwrap_or("none"), reason = credit.reason.as_deref().unwrap_or("unknown"), "credit matches no transaction");
+                tracing::warn!(credit_id = %credit.id, kind = credit.kind.as_str(), amount = %credit.amount, card = credit.card_last4.as_deref().unwrap_or("none"), reason = credit.reason.as_deref().unwrap_or("unknown"), "credit matches no transaction");
             }
         }
     }

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod model;
 pub mod money;
 pub mod parsers;
+pub mod retention;
 pub mod source;
 pub mod store;
 pub mod telegram;

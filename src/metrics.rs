@@ -57,6 +57,7 @@ pub struct Metrics {
     pub confirmed: Counter,
     cancelled: Family<ReasonLabel, Counter>,
     pub late: Counter,
+    pub reversed: Counter,
     pub no_free_amount: Counter,
     messages: Family<KindLabel, Counter>,
     pub credits_parsed: Counter,
@@ -86,6 +87,7 @@ impl Metrics {
             confirmed: Counter::default(),
             cancelled: Family::default(),
             late: Counter::default(),
+            reversed: Counter::default(),
             no_free_amount: Counter::default(),
             messages: Family::default(),
             credits_parsed: Counter::default(),
@@ -112,6 +114,11 @@ impl Metrics {
                 "transactions_late",
                 "Credits for a transaction that had already ended (late payments)",
                 &m.late,
+            ),
+            (
+                "transactions_reversed",
+                "Confirmed payments the bank took back (a reversal message matched their credit)",
+                &m.reversed,
             ),
             (
                 "create_no_free_amount",

@@ -76,6 +76,11 @@ pub struct Transaction {
     pub late_credits: Vec<String>,
     /// The newest webhook event of this transaction.
     pub last_event: Option<String>,
+    /// When the bank took the confirming credit back (the reversal message's
+    /// own time). The status stays `confirmed`: this is a fact of its own.
+    pub reversed_at: Option<Millis>,
+    /// The reversal message's record (a `CreditRecord` of kind `reversal`).
+    pub reversal: Option<String>,
 }
 
 /// What a credit turned out to be.
@@ -85,12 +90,33 @@ pub enum CreditOutcome {
     Confirmed,
     Late,
     Unmatched,
+    /// A reversal message that took back a confirmed credit.
+    Reversed,
+}
+
+/// What a bank message said: money in, or a credit taken back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CreditKind {
+    #[default]
+    Credit,
+    Reversal,
+}
+
+impl CreditKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CreditKind::Credit => "credit",
+            CreditKind::Reversal => "reversal",
+        }
+    }
 }
 
 /// A credit notification as applied to the store (one bank-bot message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreditRecord {
     pub id: String,
+    pub kind: CreditKind,
     pub outcome: CreditOutcome,
     pub transaction_id: Option<String>,
     /// Why it matched nothing (`no_transaction`, `unknown_card`, `currency`, ...).
@@ -113,6 +139,8 @@ pub enum Action {
     Confirm,
     Cancel,
     Late,
+    /// A confirmed payment's money went back.
+    Reversal,
 }
 
 impl Action {
@@ -121,6 +149,7 @@ impl Action {
             Action::Confirm => "confirm",
             Action::Cancel => "cancel",
             Action::Late => "late",
+            Action::Reversal => "reversal",
         }
     }
 
@@ -129,6 +158,7 @@ impl Action {
             "confirm" => Some(Action::Confirm),
             "cancel" => Some(Action::Cancel),
             "late" => Some(Action::Late),
+            "reversal" => Some(Action::Reversal),
             _ => None,
         }
     }
@@ -158,7 +188,8 @@ pub struct Event {
     pub id: String,
     pub transaction_id: String,
     pub action: Action,
-    /// The credit behind a `confirm` or `late` event.
+    /// The credit behind a `confirm` or `late` event (the reversal message
+    /// behind a `reversal` event).
     pub credit_id: Option<String>,
     pub created_at: Millis,
     pub state: DeliveryState,

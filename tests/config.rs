@@ -188,6 +188,20 @@ fn wrong_values_name_the_key_and_the_fix() {
             },
             "LOG_FORMAT",
         ),
+        (
+            RawConfig {
+                retention: Some("90".into()),
+                ..raw()
+            },
+            "RETENTION",
+        ),
+        (
+            RawConfig {
+                retention: Some("forever".into()),
+                ..raw()
+            },
+            "RETENTION",
+        ),
     ];
     for (raw, key) in cases {
         let err = Config::from_raw(&raw).expect_err(key);
@@ -269,4 +283,20 @@ fn public_host_without_api_key_refuses_to_start() {
     assert_eq!(out.status.code(), Some(78));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("API_KEY") && err.contains("HOST"), "{err}");
+}
+
+#[test]
+fn retention_defaults_to_90_days_and_can_be_off() {
+    let day = std::time::Duration::from_secs(86_400);
+    assert_eq!(Config::from_raw(&raw()).unwrap().retention, Some(day * 90));
+    let off = RawConfig {
+        retention: Some("off".into()),
+        ..raw()
+    };
+    assert_eq!(Config::from_raw(&off).unwrap().retention, None);
+    let week = RawConfig {
+        retention: Some("7d".into()),
+        ..raw()
+    };
+    assert_eq!(Config::from_raw(&week).unwrap().retention, Some(day * 7));
 }

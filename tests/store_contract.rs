@@ -7,7 +7,7 @@ mod support;
 
 use std::sync::{Arc, LazyLock};
 
-use paycue::model::{Action, CreditOutcome, TxStatus};
+use paycue::model::{Action, CreditKind, CreditOutcome, TxStatus};
 use paycue::money::Money;
 use paycue::store::{
     ApplyOutcome, AttemptResult, CancelOutcome, CreateOutcome, IncomingCredit, MemoryStore,
@@ -26,6 +26,9 @@ support::both!(
     events_of_one_transaction_go_out_in_order,
     two_store_handles_never_issue_the_same_amount,
     two_sweepers_cancel_each_transaction_once,
+    reversal_of_a_confirmed_credit_is_recorded_once,
+    reversal_that_matches_nothing_is_listed_unmatched,
+    retention_removes_what_ended_and_still_refuses_replays,
     an_expiry_hold_is_seen_by_every_handle_and_lapses,
 );
 
@@ -35,6 +38,7 @@ support::both!(
 static T0: LazyLock<i64> = LazyLock::new(paycue::model::now_millis);
 const GRACE: i64 = 10 * 60_000;
 const TTL: i64 = 30 * 60_000;
+const REVERSAL_WINDOW: i64 = paycue::store::REVERSAL_WINDOW_MS;
 
 struct Ctx {
     stores: Vec<Arc<dyn Store>>,
@@ -443,7 +447,7 @@ async fn two_store_handles_never_issue_the_same_amount(b: Backend) {
     }
     amounts.sort();
     assert_eq!(amounts, (50_001..=50_060).collect::<Vec<_>>());
-    let held = ctx.stores[0].held_counts().await.unwrap();
+    let held = ctx.stores[0].held_counts(&[String::new()]).await.unwrap();
     assert_eq!(held, vec![(String::new(), 60)]);
 }
 
@@ -633,4 +637,409 @@ async fn redis_failed_credit_is_not_marked_seen() {
         other => panic!("the retry of a failed credit was {other:?}"),
     }
     assert_eq!(s.last_message_id("", 856_254_490).await.unwrap(), Some(77));
+}
+
+/// A reversal (`❌ Отмена` / `OTMENA`) of a credit that confirmed an order is
+/// its own fact on the transaction: the state stays `confirmed`, the
+/// transaction gets `reversed_at`/`reversal`, and a `reversal` event goes
+/// out after the `confirm`. Once per credit: a replay is a duplicate and a
+/// second reversal of the same amount matches nothing.
+async fn reversal_of_a_confirmed_credit_is_recorded_once(b: Backend) {
+    let Some(ctx) = open(b, "reversal", 1) else {
+        return;
+    };
+    let s = ctx.stores[0].as_ref();
+    let two = cards(&["8600123412347466", "9860****4428"]);
+    let tx = create(s, 600, &two, *T0).await;
+    let card = tx.card.clone().unwrap();
+    let paid = s
+        .apply_credit(credit(1, 601, &[&card], *T0 + 10, *T0 + 11))
+        .await
+        .unwrap();
+    let ApplyOutcome::Confirmed { credit: paid, .. } = paid else {
+        panic!("{paid:?}")
+    };
+    let back = credit(2, 601, &[&card], *T0 + 3_600_000, *T0 + 3_600_001);
+    let reversal_id = back.credit_id.clone();
+    let outcome = s.apply_reversal(back.clone()).await.unwrap();
+    match &outcome {
+        ApplyOutcome::Reversed {
+            transaction,
+            credit,
+        } => {
+            assert_eq!(transaction.id, tx.id);
+            assert_eq!(transaction.status, TxStatus::Confirmed, "state stays");
+            assert_eq!(transaction.reversed_at, Some(*T0 + 3_600_000));
+            assert_eq!(transaction.reversal.as_deref(), Some(reversal_id.as_str()));
+            assert_eq!(transaction.paid_by.as_deref(), Some(paid.id.as_str()));
+            assert_eq!(credit.kind, CreditKind::Reversal);
+            assert_eq!(credit.outcome, CreditOutcome::Reversed);
+        }
+        other => panic!("{other:?}"),
+    }
+    let stored = s.get(&tx.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.status, stored.reversed_at),
+        (TxStatus::Confirmed, Some(*T0 + 3_600_000))
+    );
+    let actions: Vec<Action> = s
+        .events(&tx.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions, vec![Action::Confirm, Action::Reversal]);
+
+    // The replayed message does nothing new.
+    let mut replay = back.clone();
+    replay.credit_id = uuid::Uuid::new_v4().to_string();
+    replay.event_id = paycue::engine::new_event_id();
+    assert_eq!(
+        s.apply_reversal(replay).await.unwrap(),
+        ApplyOutcome::Duplicate
+    );
+    // A second reversal message of the same amount: the credit went back once.
+    let again = s
+        .apply_reversal(credit(3, 601, &[&card], *T0 + 3_700_000, *T0 + 3_700_000))
+        .await
+        .unwrap();
+    match again {
+        ApplyOutcome::Unmatched { credit } => {
+            assert_eq!(credit.reason.as_deref(), Some("no_credit"));
+            assert_eq!(credit.kind, CreditKind::Reversal);
+        }
+        other => panic!("a credit was reversed twice: {other:?}"),
+    }
+    assert_eq!(s.events(&tx.id).await.unwrap().len(), 2);
+
+    // The reversal event waits for the confirm, then carries the reversal.
+    let now = *T0 + 3_800_000;
+    let first = s.claim_event(now, 1_000).await.unwrap().expect("confirm");
+    assert_eq!(first.event.action, Action::Confirm);
+    assert!(
+        s.claim_event(now, 1_000).await.unwrap().is_none(),
+        "reversal waits"
+    );
+    let ok = paycue::model::Attempt {
+        at: now,
+        status_code: Some(200),
+        error: None,
+        duration_ms: 1,
+    };
+    s.finish_attempt(&first.event.id, ok, AttemptResult::Delivered)
+        .await
+        .unwrap();
+    let second = s.claim_event(now, 1_000).await.unwrap().expect("reversal");
+    assert_eq!(second.event.action, Action::Reversal);
+    assert_eq!(second.event.id, back.event_id);
+    let carried = second.credit.expect("the reversal message");
+    assert_eq!(
+        (carried.id.as_str(), carried.message_id),
+        (reversal_id.as_str(), 2)
+    );
+}
+
+/// A reversal that matches no confirmed credit (none, another card, outside
+/// the window, or two candidates) is listed like an unmatched credit, and
+/// reverses nothing.
+async fn reversal_that_matches_nothing_is_listed_unmatched(b: Backend) {
+    let Some(ctx) = open(b, "reversal_unmatched", 1) else {
+        return;
+    };
+    let s = ctx.stores[0].as_ref();
+    let reason = |o: ApplyOutcome| match o {
+        ApplyOutcome::Unmatched { credit } => {
+            assert_eq!(credit.kind, CreditKind::Reversal);
+            credit.reason.unwrap_or_default()
+        }
+        other => panic!("expected unmatched, got {other:?}"),
+    };
+    // Nothing was ever paid.
+    let none = s
+        .apply_reversal(credit(1, 999, &[""], *T0, *T0))
+        .await
+        .unwrap();
+    assert_eq!(reason(none), "no_credit");
+    // A pending (unpaid) order is not reversed.
+    let pending = create(s, 100, &[], *T0).await;
+    let unpaid = s
+        .apply_reversal(credit(2, major(&pending), &[""], *T0 + 5, *T0 + 5))
+        .await
+        .unwrap();
+    assert_eq!(reason(unpaid), "no_credit");
+    // Outside the window.
+    let a = create(s, 200, &[], *T0).await;
+    s.apply_credit(credit(3, major(&a), &[""], *T0 + 10, *T0 + 10))
+        .await
+        .unwrap();
+    let too_late = *T0 + 10 + REVERSAL_WINDOW + 1;
+    let stale = s
+        .apply_reversal(credit(4, major(&a), &[""], too_late, too_late))
+        .await
+        .unwrap();
+    assert_eq!(reason(stale), "no_credit");
+    // Two confirmed credits of one (card, amount) inside the window: which
+    // order lost its money cannot be told, so nothing is reversed.
+    let b1 = create(s, 300, &[], *T0).await;
+    s.apply_credit(credit(5, major(&b1), &[""], *T0 + 20, *T0 + 20))
+        .await
+        .unwrap();
+    let later = *T0 + 20 + GRACE + 1;
+    let b2 = create(s, 300, &[], later).await;
+    assert_eq!(b2.amount, b1.amount, "the amount came free after its grace");
+    s.apply_credit(credit(6, major(&b2), &[""], later + 1, later + 1))
+        .await
+        .unwrap();
+    let which = s
+        .apply_reversal(credit(7, major(&b1), &[""], later + 2, later + 2))
+        .await
+        .unwrap();
+    assert_eq!(reason(which), "ambiguous_credit");
+    for id in [&pending.id, &a.id, &b1.id, &b2.id] {
+        assert_eq!(s.get(id).await.unwrap().unwrap().reversed_at, None);
+    }
+    let listed = s.list_credits(CreditOutcome::Unmatched, 10).await.unwrap();
+    assert_eq!(listed.len(), 4);
+    assert!(listed.iter().all(|c| c.kind == CreditKind::Reversal));
+}
+
+const DAY: i64 = 86_400_000;
+
+/// Retention with a short cutoff: ended transactions go with everything
+/// hanging off them, in bounded steps, oldest first; pending and recent
+/// ones stay; unmatched credits go; forgotten message ids stay refused.
+async fn retention_removes_what_ended_and_still_refuses_replays(b: Backend) {
+    let Some(ctx) = open(b, "retention", 1) else {
+        return;
+    };
+    let s = ctx.stores[0].as_ref();
+    let chat = 856_254_490;
+    let paid = create(s, 100, &[], *T0).await;
+    s.apply_credit(credit(1, 101, &[""], *T0 + 1, *T0 + 1))
+        .await
+        .unwrap();
+    s.apply_credit(credit(2, 101, &[""], *T0 + 2, *T0 + 2))
+        .await
+        .unwrap(); // late, on the same order
+    s.apply_reversal(credit(3, 101, &[""], *T0 + 3, *T0 + 3))
+        .await
+        .unwrap();
+    let cancelled = create(s, 200, &[], *T0 + 4).await;
+    s.cancel(&cancelled.id, "evt_c", *T0 + 5).await.unwrap();
+    s.apply_credit(credit(4, 999, &[""], *T0 + 6, *T0 + 6))
+        .await
+        .unwrap(); // unmatched
+    let delivered = s.claim_event(*T0 + 7, 1_000).await.unwrap().unwrap();
+    let ok = paycue::model::Attempt {
+        at: *T0 + 7,
+        status_code: Some(200),
+        error: None,
+        duration_ms: 1,
+    };
+    s.finish_attempt(&delivered.event.id, ok, AttemptResult::Delivered)
+        .await
+        .unwrap();
+    let pending = create(s, 300, &[], *T0 + 8).await;
+
+    // Nothing is old enough yet.
+    let early = s.prune(*T0 + 3_600_000, *T0, 100).await.unwrap();
+    assert_eq!(early, paycue::store::Pruned::default());
+
+    // Two days later with a one-day retention, one transaction per step.
+    let now = *T0 + 2 * DAY;
+    let first = s.prune(now, now - DAY, 1).await.unwrap();
+    assert_eq!(first.transactions, 1, "bounded: {first:?}");
+    assert!(s.get(&paid.id).await.unwrap().is_none(), "oldest first");
+    assert!(s.get(&cancelled.id).await.unwrap().is_some());
+    let mut rest = paycue::store::Pruned::default();
+    for _ in 0..10 {
+        let step = s.prune(now, now - DAY, 1).await.unwrap();
+        rest.transactions += step.transactions;
+        rest.credits += step.credits;
+        if step == paycue::store::Pruned::default() {
+            break;
+        }
+    }
+    assert_eq!((rest.transactions, first.credits + rest.credits), (1, 1));
+    assert!(s.get(&cancelled.id).await.unwrap().is_none());
+    assert!(s.events(&paid.id).await.unwrap().is_empty());
+    assert!(s.events(&cancelled.id).await.unwrap().is_empty());
+    let left: Vec<String> = s
+        .list(None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(left, vec![pending.id.clone()], "a pending order stays");
+    for outcome in [CreditOutcome::Unmatched, CreditOutcome::Late] {
+        assert!(s.list_credits(outcome, 10).await.unwrap().is_empty());
+    }
+    assert!(
+        s.list(Some(TxStatus::Confirmed), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.list(Some(TxStatus::Cancelled), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Forgotten ids are still refused; new ones are applied.
+    for id in 1..=4 {
+        let replay = s
+            .apply_credit(credit(id, 301, &[""], now, now))
+            .await
+            .unwrap();
+        assert_eq!(replay, ApplyOutcome::Duplicate, "message {id}");
+        assert!(!s.mark_seen("", chat, id).await.unwrap());
+    }
+    assert_eq!(s.last_message_id("", chat).await.unwrap(), Some(4));
+    assert!(s.mark_seen("", chat, 5).await.unwrap());
+}
+
+/// Redis after retention holds nothing of the removed records (no stray
+/// event, attempt, credit or listing key), and dedupe sets written by older
+/// versions are moved over without ever accepting a replay.
+#[tokio::test]
+async fn redis_retention_leaves_no_stray_keys() {
+    let Some(ctx) = open(Backend::Redis, "retention_keys", 1) else {
+        return;
+    };
+    let s = ctx.stores[0].as_ref();
+    let redis = ctx._redis.as_ref().expect("redis");
+    let client = ::redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let chat = 856_254_490;
+    // A set written by a version before retention: ids 50..52 were applied.
+    let _: () = ::redis::cmd("SADD")
+        .arg(format!("paycue:seen:{chat}"))
+        .arg(&[50, 51, 52])
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let tx = create(s, 100, &[], *T0).await;
+    s.apply_credit(credit(60, 101, &[""], *T0 + 1, *T0 + 1))
+        .await
+        .unwrap();
+    s.apply_credit(credit(61, 101, &[""], *T0 + 2, *T0 + 2))
+        .await
+        .unwrap();
+    s.apply_reversal(credit(62, 101, &[""], *T0 + 3, *T0 + 3))
+        .await
+        .unwrap();
+    s.apply_credit(credit(63, 5, &[""], *T0 + 4, *T0 + 4))
+        .await
+        .unwrap();
+    let claimed = s.claim_event(*T0 + 5, 1_000).await.unwrap().unwrap();
+    let failed = paycue::model::Attempt {
+        at: *T0 + 5,
+        status_code: Some(500),
+        error: Some("HTTP 500".into()),
+        duration_ms: 1,
+    };
+    s.finish_attempt(&claimed.event.id, failed, AttemptResult::Failed)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.apply_credit(credit(51, 101, &[""], *T0 + 6, *T0 + 6))
+            .await
+            .unwrap(),
+        ApplyOutcome::Duplicate,
+        "an id in the old set"
+    );
+    let now = *T0 + 2 * DAY;
+    // Moving the old set over counts its ids as applied now; they go (and
+    // raise the floor) one retention later.
+    s.prune(now, now - DAY, 100).await.unwrap();
+    let later = now + 2 * DAY;
+    s.prune(later, later - DAY, 100).await.unwrap();
+    assert!(s.get(&tx.id).await.unwrap().is_none());
+    let mut keys: Vec<String> = ::redis::cmd("KEYS")
+        .arg("paycue:*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    keys.sort();
+    // What stays: counters and per-chat dedupe state. (Hold keys expire by
+    // Redis's own clock; the allocation index is cleaned by the sweep.)
+    let stray: Vec<&String> = keys
+        .iter()
+        .filter(|k| {
+            !matches!(
+                k.as_str(),
+                "paycue:seq" | "paycue:last_message" | "paycue:seen_floor"
+            ) && !k.starts_with("paycue:hold")
+                && !k.starts_with("paycue:grid:")
+        })
+        .collect();
+    assert!(stray.is_empty(), "left behind: {stray:?}");
+    for id in [50, 52, 60, 63] {
+        assert!(!s.mark_seen("", chat, id).await.unwrap(), "message {id}");
+    }
+    assert!(s.mark_seen("", chat, 64).await.unwrap());
+}
+
+/// Redis commands run so far, by `INFO commandstats` (the INFO calls that
+/// read it left out).
+async fn commands_run(conn: &mut ::redis::aio::MultiplexedConnection) -> u64 {
+    let info: String = ::redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(conn)
+        .await
+        .unwrap();
+    info.lines()
+        .filter(|l| l.starts_with("cmdstat_") && !l.starts_with("cmdstat_info:"))
+        .filter_map(|l| {
+            l.split("calls=")
+                .nth(1)?
+                .split(',')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
+}
+
+/// The `/metrics` scrape's store read costs the same number of Redis
+/// commands with a handful of keys and with 50 000 more (it used to SCAN the
+/// whole keyspace).
+#[tokio::test]
+async fn redis_held_counts_cost_does_not_grow_with_the_keyspace() {
+    let Some(ctx) = open(Backend::Redis, "metrics_cost", 1) else {
+        return;
+    };
+    let s = ctx.stores[0].as_ref();
+    let redis = ctx._redis.as_ref().expect("redis");
+    let client = ::redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let two = cards(&["8600123412347466", "9860****4428"]);
+    for _ in 0..3 {
+        create(s, 500, &two, *T0).await;
+    }
+    let cost = |conn: &mut ::redis::aio::MultiplexedConnection| {
+        let mut conn = conn.clone();
+        let two = two.clone();
+        async move {
+            let before = commands_run(&mut conn).await;
+            let held = s.held_counts(&two).await.unwrap();
+            (commands_run(&mut conn).await - before, held)
+        }
+    };
+    let (small, held) = cost(&mut conn).await;
+    assert_eq!(held, vec![(two[0].clone(), 2), (two[1].clone(), 1)]);
+    for chunk in 0..50 {
+        let mut pipe = ::redis::pipe();
+        for i in 0..1_000 {
+            pipe.set(format!("paycue:filler:{chunk}:{i}"), "x").ignore();
+        }
+        let _: () = pipe.query_async(&mut conn).await.unwrap();
+    }
+    let (large, held_again) = cost(&mut conn).await;
+    assert_eq!(held_again, held);
+    assert_eq!(small, large, "a scrape's Redis work grew with the keyspace");
 }

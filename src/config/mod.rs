@@ -23,6 +23,7 @@ mod scalars;
 
 pub use endpoints::{card_last4, redact_url, redis_url};
 pub use scalars::parse_duration;
+use scalars::retention_key;
 
 use endpoints::{host_key, parse_cards, parse_secret, parse_watch_ids, webhook_url_key};
 use scalars::{app_id_key, backoff_key, bool_key, duration_key, log_format_key, number_key};
@@ -68,6 +69,8 @@ pub struct RawConfig {
     pub tx_ttl: Option<String>,
     #[arg(long, env = "AMOUNT_HOLD", global = true)]
     pub amount_hold: Option<String>,
+    #[arg(long, env = "RETENTION", global = true)]
+    pub retention: Option<String>,
     #[arg(long, env = "CARDS", global = true)]
     pub cards: Option<String>,
     #[arg(long, env = "CURRENCY", global = true)]
@@ -107,6 +110,9 @@ pub struct Config {
     pub webhook_timeout: Duration,
     pub tx_ttl: Duration,
     pub amount_hold: Duration,
+    /// How long ended transactions (and what hangs off them) are kept;
+    /// `None`: forever (`RETENTION=off`).
+    pub retention: Option<Duration>,
     /// Cards as configured; empty means one implicit card.
     pub cards: Vec<String>,
     pub currency: String,
@@ -285,6 +291,7 @@ impl Config {
             )?,
             tx_ttl,
             amount_hold,
+            retention: retention_key(get(&raw.retention))?,
             cards,
             currency,
             log_format: log_format_key(get(&raw.log_format))?,

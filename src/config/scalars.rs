@@ -59,6 +59,31 @@ pub(super) fn duration_key(
     }
 }
 
+/// `RETENTION`: how long ended transactions are kept (default 90 days, at
+/// least a day so that `RETENTION=90` cannot mean 90 seconds), or `off`.
+pub(super) fn retention_key(v: Option<String>) -> Result<Option<Duration>, ConfigError> {
+    const DAY: Duration = Duration::from_secs(86_400);
+    let Some(v) = v else {
+        return Ok(Some(DAY * 90));
+    };
+    if matches!(v.trim().to_ascii_lowercase().as_str(), "off" | "never") {
+        return Ok(None);
+    }
+    match parse_duration(&v) {
+        Ok(d) if d >= DAY => Ok(Some(d)),
+        Ok(_) => Err(bad(
+            "RETENTION",
+            format!("'{v}' is less than a day"),
+            "write days, such as RETENTION=90d, or RETENTION=off to keep everything",
+        )),
+        Err(e) => Err(bad(
+            "RETENTION",
+            e,
+            "write days, such as RETENTION=90d, or RETENTION=off to keep everything",
+        )),
+    }
+}
+
 /// `WEBHOOK_BACKOFF`: comma-separated delays; unset means 5s,30s,2m,10m.
 pub(super) fn backoff_key(v: Option<String>) -> Result<Vec<Duration>, ConfigError> {
     Ok(match v {

@@ -131,8 +131,13 @@ async fn health(State(engine): State<Arc<Engine>>) -> Response {
 /// Prometheus scrape. Behind the API key like the rest of the API: it shows
 /// business volume and card digits (see the README's Metrics section).
 async fn metrics(State(engine): State<Arc<Engine>>) -> Response {
-    let held = engine.store.held_counts().await.ok();
     let config = &engine.config;
+    let keys = if config.cards.is_empty() {
+        vec![crate::allocation::IMPLICIT_CARD.to_string()]
+    } else {
+        config.cards.clone()
+    };
+    let held = engine.store.held_counts(&keys).await.ok();
     engine
         .metrics
         .set_amounts(&config.cards, config.limit, held.as_deref());

@@ -23,6 +23,8 @@ pub fn tx_view(tx: &Transaction) -> Value {
         "metadata": tx.metadata,
         "paid_by": tx.paid_by,
         "late_credits": tx.late_credits,
+        "reversed_at": tx.reversed_at.map(rfc3339),
+        "reversal": tx.reversal,
     })
 }
 
@@ -45,6 +47,7 @@ pub(super) fn event_view(e: &Event) -> Value {
 pub(super) fn credit_view(c: &CreditRecord) -> Value {
     json!({
         "credit_id": c.id,
+        "kind": c.kind,
         "outcome": c.outcome,
         "transaction_id": c.transaction_id,
         "reason": c.reason,

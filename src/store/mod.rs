@@ -10,7 +10,17 @@
 //!   event are one atomic step;
 //! - a (chat, message id) is applied at most once, per logged-in account:
 //!   message ids of a private chat are the account's own, so per-chat state
-//!   (seen ids, last applied id) lives under the account's scope.
+//!   (seen ids, last applied id) lives under the account's scope; a message
+//!   is marked seen only by the step that records what became of it;
+//! - a confirmed credit is reversed at most once, only by a reversal message
+//!   naming its (card, amount) within `REVERSAL_WINDOW_MS` of it, and only
+//!   when exactly one confirmed credit fits; the reversal and its outbox event
+//!   are one atomic step and the transaction's state does not change;
+//! - storage is bounded: `prune` removes what ended before a cutoff in
+//!   bounded steps, never a transaction whose amount is still held or whose
+//!   idempotency key may still replay it, and dedupe memory shrinks without
+//!   ever accepting again a message id it removed (a chat's ids up to the
+//!   highest one removed stay refused).
 
 use async_trait::async_trait;
 
@@ -36,6 +46,10 @@ pub enum StoreError {
 /// A credit dated this much before its transaction was created is not a
 /// payment for it (clock skew between Telegram and this host is allowed for).
 pub const EARLY_TOLERANCE_MS: i64 = 2 * 60 * 1000;
+
+/// A reversal message matches a confirmed credit dated at most this long
+/// before it (72 hours: banks reverse a card credit within a day or two).
+pub const REVERSAL_WINDOW_MS: i64 = 72 * 3600 * 1000;
 
 /// Settings fixed for the store's lifetime.
 #[derive(Debug, Clone)]
@@ -140,6 +154,11 @@ pub enum ApplyOutcome {
     Unmatched {
         credit: CreditRecord,
     },
+    /// A reversal message took back the credit that confirmed `transaction`.
+    Reversed {
+        transaction: Transaction,
+        credit: CreditRecord,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -148,6 +167,25 @@ pub enum CancelOutcome {
     NotFound,
     /// Already confirmed or cancelled: nothing changed.
     NotPending(Transaction),
+}
+
+/// What one `prune` step removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pruned {
+    /// Ended transactions, each with its events, attempts, credits,
+    /// reversal and listing entries.
+    pub transactions: usize,
+    /// Unmatched credits (and reversals) not tied to a transaction.
+    pub credits: usize,
+    /// Message ids forgotten by dedupe (still refused: see `prune`).
+    pub seen: usize,
+}
+
+impl Pruned {
+    /// Whether any kind filled its batch, so another step may find more.
+    pub fn full(&self, max: usize) -> bool {
+        self.transactions >= max || self.credits >= max || self.seen >= max
+    }
 }
 
 /// What happens to an event after an attempt.
@@ -203,6 +241,13 @@ pub trait Store: Send + Sync + 'static {
     /// holds (card, amount), or records a late or unmatched credit.
     async fn apply_credit(&self, credit: IncomingCredit) -> Result<ApplyOutcome, StoreError>;
 
+    /// Dedupes by (chat, message id), then records a reversal message on the
+    /// one transaction whose confirming credit it takes back (same card and
+    /// amount, dated within `REVERSAL_WINDOW_MS` before it, not reversed
+    /// yet) with a `reversal` event; with no such credit, or more than one,
+    /// it is recorded unmatched (`no_credit`, `ambiguous_credit`, ...).
+    async fn apply_reversal(&self, reversal: IncomingCredit) -> Result<ApplyOutcome, StoreError>;
+
     /// The highest message id applied or seen in a chat (for catch-up).
     async fn last_message_id(&self, scope: &str, chat_id: i64) -> Result<Option<i64>, StoreError>;
 
@@ -242,8 +287,21 @@ pub trait Store: Send + Sync + 'static {
     /// The events of a transaction, oldest first, with their attempts.
     async fn events(&self, transaction_id: &str) -> Result<Vec<crate::model::Event>, StoreError>;
 
-    /// How many (card, amount) slots are held right now, per card key.
-    async fn held_counts(&self) -> Result<Vec<(String, u64)>, StoreError>;
+    /// How many (card, amount) slots are held (pending or in their grace),
+    /// per card key, for the given card keys (`""` the implicit card). Costs
+    /// the same however much the store holds (it backs `/metrics`).
+    async fn held_counts(&self, cards: &[String]) -> Result<Vec<(String, u64)>, StoreError>;
+
+    /// One bounded retention step, at most `max` of each kind: removes the
+    /// transactions that ended before `cutoff` (once their hold's grace and
+    /// idempotency window are over at `now`) with everything hanging off
+    /// them (events, attempts, credits, reversal, listing entries), the
+    /// unmatched credits received before `cutoff`, and the dedupe entries of
+    /// messages applied before `cutoff`. A removed message id is still
+    /// refused: each chat keeps the highest id it removed, and ids up to it
+    /// count as seen (catch-up resumes after the chat's last id, so it never
+    /// asks for them; a replay of one is refused).
+    async fn prune(&self, now: Millis, cutoff: Millis, max: usize) -> Result<Pruned, StoreError>;
 
     async fn ping(&self) -> Result<(), StoreError>;
 

@@ -79,6 +79,9 @@ impl Store for Flaky {
         }
         self.inner.apply_credit(c).await
     }
+    async fn apply_reversal(&self, c: IncomingCredit) -> Result<ApplyOutcome, StoreError> {
+        self.inner.apply_reversal(c).await
+    }
     async fn last_message_id(&self, scope: &str, chat: i64) -> Result<Option<i64>, StoreError> {
         self.fail(&self.last_id_failures)?;
         self.inner.last_message_id(scope, chat).await
@@ -110,8 +113,16 @@ impl Store for Flaky {
     async fn events(&self, id: &str) -> Result<Vec<paycue::model::Event>, StoreError> {
         self.inner.events(id).await
     }
-    async fn held_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
-        self.inner.held_counts().await
+    async fn held_counts(&self, cards: &[String]) -> Result<Vec<(String, u64)>, StoreError> {
+        self.inner.held_counts(cards).await
+    }
+    async fn prune(
+        &self,
+        now: Millis,
+        cutoff: Millis,
+        max: usize,
+    ) -> Result<paycue::store::Pruned, StoreError> {
+        self.inner.prune(now, cutoff, max).await
     }
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 
 use super::{
     ApplyOutcome, AttemptResult, CancelOutcome, CreateOutcome, IncomingCredit, NewTransaction,
-    Store, StoreError, StoreSettings, chat_key,
+    Pruned, Store, StoreError, StoreSettings, chat_key,
 };
 use crate::model::{
     Attempt, CancelReason, CreditOutcome, CreditRecord, Delivery, DeliveryState, Event, Millis,
@@ -18,6 +18,8 @@ use crate::model::{
 };
 use state::State;
 
+mod retention;
+mod reversal;
 mod state;
 
 pub struct MemoryStore {
@@ -123,11 +125,19 @@ impl Store for MemoryStore {
         chat_id: i64,
         message_id: i64,
     ) -> Result<bool, StoreError> {
-        Ok(self.lock()?.see(chat_key(scope, chat_id), message_id))
+        Ok(self.lock()?.see(
+            chat_key(scope, chat_id),
+            message_id,
+            crate::model::now_millis(),
+        ))
     }
 
     async fn apply_credit(&self, c: IncomingCredit) -> Result<ApplyOutcome, StoreError> {
         self.lock()?.apply_credit(c, self.settings.grace_ms)
+    }
+
+    async fn apply_reversal(&self, c: IncomingCredit) -> Result<ApplyOutcome, StoreError> {
+        self.lock()?.apply_reversal(c)
     }
 
     async fn last_message_id(&self, scope: &str, chat_id: i64) -> Result<Option<i64>, StoreError> {
@@ -222,18 +232,25 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    async fn held_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
+    async fn held_counts(&self, cards: &[String]) -> Result<Vec<(String, u64)>, StoreError> {
         let st = self.lock()?;
         let now = crate::model::now_millis();
         let mut counts: HashMap<String, u64> = HashMap::new();
         for ((card, _), (_, release)) in &st.held {
-            if release.is_none_or(|r| r > now) {
+            if cards.contains(card) && release.is_none_or(|r| r > now) {
                 *counts.entry(card.clone()).or_default() += 1;
             }
         }
         let mut out: Vec<_> = counts.into_iter().collect();
         out.sort();
         Ok(out)
+    }
+
+    async fn prune(&self, now: Millis, cutoff: Millis, max: usize) -> Result<Pruned, StoreError> {
+        let s = &self.settings;
+        Ok(self
+            .lock()?
+            .prune(now, cutoff, max, s.grace_ms, s.idempotency_ms))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -5,8 +5,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::model::{
-    Action, CancelReason, CreditOutcome, CreditRecord, Delivery, DeliveryState, Event, Millis,
-    Transaction, TxStatus,
+    Action, CancelReason, CreditKind, CreditOutcome, CreditRecord, Delivery, DeliveryState, Event,
+    Millis, Transaction, TxStatus,
 };
 use crate::store::{
     ApplyOutcome, CreateOutcome, EARLY_TOLERANCE_MS, IncomingCredit, NewTransaction, StoreError,
@@ -20,8 +20,10 @@ pub(super) struct State {
     pub(super) held: HashMap<(String, i64), (String, Option<Millis>)>,
     pub(super) deadlines: BTreeSet<(Millis, String)>,
     pub(super) idempotency: HashMap<String, (String, String, Millis)>,
-    /// (chat key, message id): see `store::chat_key`.
-    pub(super) seen: HashSet<(String, i64)>,
+    /// (chat key, message id) -> when it was applied; see `store::chat_key`.
+    pub(super) seen: HashMap<(String, i64), Millis>,
+    /// chat key -> the highest message id `prune` forgot: ids up to it are seen.
+    pub(super) seen_floor: HashMap<String, i64>,
     pub(super) last_message: HashMap<String, i64>,
     /// The account that owns the unscoped per-chat state.
     pub(super) chat_owner: Option<i64>,
@@ -29,6 +31,9 @@ pub(super) struct State {
     pub(super) credit_order: Vec<String>,
     pub(super) events: HashMap<String, Event>,
     pub(super) event_order: Vec<String>,
+    /// (card, amount minor) -> (credit date, credit id) of the credits that
+    /// confirmed a transaction and were not reversed: what a reversal matches.
+    pub(super) paid: HashMap<(String, i64), Vec<(Millis, String)>>,
 }
 
 impl State {
@@ -101,6 +106,7 @@ impl State {
     pub(super) fn record_credit(
         &mut self,
         credit: &IncomingCredit,
+        kind: CreditKind,
         outcome: CreditOutcome,
         tx: Option<&str>,
         reason: Option<&str>,
@@ -108,9 +114,11 @@ impl State {
         self.see(
             crate::store::chat_key(&credit.scope, credit.chat_id),
             credit.message_id,
+            credit.received_at,
         );
         let record = CreditRecord {
             id: credit.credit_id.clone(),
+            kind,
             outcome,
             transaction_id: tx.map(str::to_string),
             reason: reason.map(str::to_string),
@@ -129,10 +137,19 @@ impl State {
         record
     }
 
-    pub(super) fn see(&mut self, chat_key: String, message_id: i64) -> bool {
-        if !self.seen.insert((chat_key.clone(), message_id)) {
+    /// Whether a message was applied (or is older than what dedupe forgot).
+    pub(super) fn is_seen(&self, chat_key: &str, message_id: i64) -> bool {
+        self.seen_floor
+            .get(chat_key)
+            .is_some_and(|floor| message_id <= *floor)
+            || self.seen.contains_key(&(chat_key.to_string(), message_id))
+    }
+
+    pub(super) fn see(&mut self, chat_key: String, message_id: i64, now: Millis) -> bool {
+        if self.is_seen(&chat_key, message_id) {
             return false;
         }
+        self.seen.insert((chat_key.clone(), message_id), now);
         let last = self.last_message.entry(chat_key).or_insert(message_id);
         *last = (*last).max(message_id);
         true
@@ -182,6 +199,8 @@ impl State {
             paid_by: None,
             late_credits: Vec::new(),
             last_event: None,
+            reversed_at: None,
+            reversal: None,
         };
         self.held.insert(
             (slot.card.clone(), slot.amount.minor()),
@@ -200,7 +219,13 @@ impl State {
 
     fn unmatched(&mut self, c: &IncomingCredit, reason: &str) -> ApplyOutcome {
         ApplyOutcome::Unmatched {
-            credit: self.record_credit(c, CreditOutcome::Unmatched, None, Some(reason)),
+            credit: self.record_credit(
+                c,
+                CreditKind::Credit,
+                CreditOutcome::Unmatched,
+                None,
+                Some(reason),
+            ),
         }
     }
 
@@ -212,8 +237,7 @@ impl State {
     ) -> Result<ApplyOutcome, StoreError> {
         // Marked seen only with the record of what became of the message
         // (`record_credit`), never before a step that can still fail.
-        let key = crate::store::chat_key(&c.scope, c.chat_id);
-        if self.seen.contains(&(key, c.message_id)) {
+        if self.is_seen(&crate::store::chat_key(&c.scope, c.chat_id), c.message_id) {
             return Ok(ApplyOutcome::Duplicate);
         }
         let now = c.received_at;
@@ -260,7 +284,16 @@ impl State {
                 Some(&c.credit_id),
                 now,
             );
-            let credit = self.record_credit(&c, CreditOutcome::Confirmed, Some(&tx_id), None);
+            let credit = self.record_credit(
+                &c,
+                CreditKind::Credit,
+                CreditOutcome::Confirmed,
+                Some(&tx_id),
+                None,
+            );
+            let key = (tx.card.clone().unwrap_or_default(), tx.amount.minor());
+            let paid = self.paid.entry(key).or_default();
+            paid.push((c.date, c.credit_id.clone()));
             self.txs.insert(tx_id, tx.clone());
             return Ok(ApplyOutcome::Confirmed {
                 transaction: tx,
@@ -282,7 +315,13 @@ impl State {
         }
         tx.late_credits.push(c.credit_id.clone());
         self.add_event(&c.event_id, &mut tx, Action::Late, Some(&c.credit_id), now);
-        let credit = self.record_credit(&c, CreditOutcome::Late, Some(&tx_id), None);
+        let credit = self.record_credit(
+            &c,
+            CreditKind::Credit,
+            CreditOutcome::Late,
+            Some(&tx_id),
+            None,
+        );
         self.txs.insert(tx_id, tx.clone());
         Ok(ApplyOutcome::Late {
             transaction: tx,

@@ -11,8 +11,8 @@ use redis::Value;
 
 use super::StoreError;
 use crate::model::{
-    Action, Attempt, CancelReason, CreditOutcome, CreditRecord, DeliveryState, Event, Transaction,
-    TxStatus,
+    Action, Attempt, CancelReason, CreditKind, CreditOutcome, CreditRecord, DeliveryState, Event,
+    Transaction, TxStatus,
 };
 use crate::money::Money;
 
@@ -132,6 +132,8 @@ pub fn transaction(f: &Fields) -> Result<Transaction, StoreError> {
             .map(|s| s.split(',').map(str::to_string).collect())
             .unwrap_or_default(),
         last_event: f.owned("last_event"),
+        reversed_at: f.opt_int("reversed_at")?,
+        reversal: f.owned("reversal"),
     })
 }
 
@@ -140,10 +142,18 @@ pub fn credit(f: &Fields) -> Result<CreditRecord, StoreError> {
         "confirmed" => CreditOutcome::Confirmed,
         "late" => CreditOutcome::Late,
         "unmatched" => CreditOutcome::Unmatched,
+        "reversed" => CreditOutcome::Reversed,
         other => return Err(corrupt(format!("credit outcome {other}"))),
+    };
+    // Records written before reversals existed have no kind: credits.
+    let kind = match f.opt("kind") {
+        None | Some("credit") => CreditKind::Credit,
+        Some("reversal") => CreditKind::Reversal,
+        Some(other) => return Err(corrupt(format!("credit kind {other}"))),
     };
     Ok(CreditRecord {
         id: f.req("id")?.to_string(),
+        kind,
         outcome,
         transaction_id: f.owned("transaction_id"),
         reason: f.owned("reason"),
@@ -204,13 +214,4 @@ pub fn event(f: &Fields, attempts: Vec<String>) -> Result<Event, StoreError> {
 /// The hold of one (card, amount) slot (its key is `paycue:hold:<this>`).
 pub fn hold_field(card: &str, amount: Money) -> String {
     format!("{card}|{}", amount.minor())
-}
-
-/// The card part of a hold field (cards never end in `|<digits>` text, as
-/// config requires them to end in 4 digits and amounts have no `|`).
-pub fn hold_card(field: &str) -> &str {
-    field
-        .rsplit_once('|')
-        .map(|(card, _)| card)
-        .unwrap_or(field)
 }

@@ -20,9 +20,14 @@
 //! (zset of pending transactions by deadline); `txs:all`,
 //! `txs:<status>` and `credits:<late|unmatched>` (zsets by the `seq` counter,
 //! for listings); `credit:<id>`, `event:<id>` (hashes) and
-//! `event:<id>:attempts` (list of JSON); `outbox` (zset of undelivered event
-//! ids by due time); `seen:<chat>` (set of message ids) and `last_message`
-//! (hash chat -> highest id); `idem:<key>` (string with a 24 h TTL).
+//! `event:<id>:attempts` (list of JSON); `paid:<card>|<minor amount>` (zset
+//! of the confirming credits of that slot by their date, not yet reversed:
+//! what a reversal message is matched against); `outbox` (zset of undelivered event
+//! ids by due time); `seen_at:<chat>` (zset of applied message ids by when)
+//! with `seen_floor` (hash chat -> highest id retention removed: ids up to
+//! it count as seen; `seen:<chat>` sets of older versions are read and moved
+//! over) and `last_message` (hash chat -> highest id); `idem:<key>` (string
+//! with a 24 h TTL). `prune.lua` removes what ended before `RETENTION`.
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -34,7 +39,7 @@ use tokio::sync::OnceCell;
 
 use super::{
     ApplyOutcome, AttemptResult, CancelOutcome, CreateOutcome, IncomingCredit, NewTransaction,
-    Store, StoreError, StoreSettings,
+    Pruned, Store, StoreError, StoreSettings,
 };
 use crate::model::{
     Attempt, CreditOutcome, CreditRecord, Delivery, Event, Millis, Transaction, TxStatus,
@@ -44,6 +49,8 @@ use codec::Fields;
 mod codec;
 mod outbox;
 mod reads;
+mod retention;
+mod reversal;
 mod writes;
 
 /// Every key paycue writes starts with this.
@@ -69,6 +76,8 @@ static EXPIRE: LazyLock<Script> = script!("expire.lua");
 static CLAIM: LazyLock<Script> = script!("claim.lua");
 static FINISH: LazyLock<Script> = script!("finish.lua");
 static REDELIVER: LazyLock<Script> = script!("redeliver.lua");
+static REVERSE: LazyLock<Script> = script!("reverse.lua");
+static PRUNE: LazyLock<Script> = script!("prune.lua");
 
 pub struct RedisStore {
     client: Result<redis::Client, String>,
@@ -217,6 +226,10 @@ impl Store for RedisStore {
         writes::apply_credit(self, c).await
     }
 
+    async fn apply_reversal(&self, c: IncomingCredit) -> Result<ApplyOutcome, StoreError> {
+        reversal::apply_reversal(self, c).await
+    }
+
     async fn last_message_id(&self, scope: &str, chat_id: i64) -> Result<Option<i64>, StoreError> {
         reads::last_message_id(self, &crate::store::chat_key(scope, chat_id)).await
     }
@@ -274,8 +287,12 @@ impl Store for RedisStore {
         outbox::events(self, transaction_id).await
     }
 
-    async fn held_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
-        reads::held_counts(self).await
+    async fn held_counts(&self, cards: &[String]) -> Result<Vec<(String, u64)>, StoreError> {
+        retention::held_counts(self, cards).await
+    }
+
+    async fn prune(&self, now: Millis, cutoff: Millis, max: usize) -> Result<Pruned, StoreError> {
+        retention::prune(self, now, cutoff, max).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -4,7 +4,7 @@
 use redis::Value;
 
 use super::codec::{self, Fields};
-use super::{P, RedisStore, map_err};
+use super::{P, RedisStore};
 use crate::model::{CreditOutcome, CreditRecord, Transaction, TxStatus};
 use crate::store::StoreError;
 
@@ -66,8 +66,8 @@ pub(super) async fn list_credits(
     let index = match outcome {
         CreditOutcome::Late => "late",
         CreditOutcome::Unmatched => "unmatched",
-        // Confirmed credits are reached through their transaction.
-        CreditOutcome::Confirmed => return Ok(Vec::new()),
+        // Confirmed credits and reversals are reached through their transaction.
+        CreditOutcome::Confirmed | CreditOutcome::Reversed => return Ok(Vec::new()),
     };
     let ids = newest(store, &format!("{P}credits:{index}"), limit).await?;
     let keys: Vec<String> = ids.iter().map(|id| format!("{P}credit:{id}")).collect();
@@ -79,50 +79,6 @@ pub(super) async fn list_credits(
         .filter(|f| !f.is_empty())
         .map(codec::credit)
         .collect()
-}
-
-pub(super) async fn held_counts(store: &RedisStore) -> Result<Vec<(String, u64)>, StoreError> {
-    // Only for metrics. SCAN walks the whole keyspace (MATCH filters after
-    // the walk), so a scrape costs in proportion to everything paycue keeps;
-    // it never blocks Redis for long, as each step is one small batch.
-    let now = crate::model::now_millis();
-    let prefix = format!("{P}hold:");
-    let mut conn = store.conn().await?;
-    let mut counts = std::collections::BTreeMap::<String, u64>::new();
-    let mut cursor = 0u64;
-    loop {
-        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(format!("{prefix}*"))
-            .arg("COUNT")
-            .arg(1000)
-            .query_async(&mut conn)
-            .await
-            .map_err(map_err)?;
-        if !keys.is_empty() {
-            let values: Vec<Option<String>> = redis::cmd("MGET")
-                .arg(&keys)
-                .query_async(&mut conn)
-                .await
-                .map_err(map_err)?;
-            for (key, value) in keys.iter().zip(values) {
-                let release = value.as_deref().and_then(|v| v.rsplit_once('|'));
-                let held = release
-                    .is_some_and(|(_, r)| r.is_empty() || r.parse::<i64>().is_ok_and(|r| r > now));
-                if held {
-                    let field = key.strip_prefix(&prefix).unwrap_or(key);
-                    *counts
-                        .entry(codec::hold_card(field).to_string())
-                        .or_default() += 1;
-                }
-            }
-        }
-        if next == 0 {
-            return Ok(counts.into_iter().collect());
-        }
-        cursor = next;
-    }
 }
 
 pub(super) async fn ping(store: &RedisStore) -> Result<(), StoreError> {

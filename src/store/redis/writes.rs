@@ -7,7 +7,7 @@ use redis::Value;
 use super::codec;
 use super::{APPLY, CANCEL, CREATE, EXPIRE, MARK_SEEN, RedisStore, tag, tx_of};
 use crate::allocation::IMPLICIT_CARD;
-use crate::model::{CreditOutcome, CreditRecord, Millis, Transaction, TxStatus};
+use crate::model::{CreditKind, CreditOutcome, CreditRecord, Millis, Transaction, TxStatus};
 use crate::money::{Money, SCALE};
 use crate::store::{
     ApplyOutcome, CancelOutcome, CreateOutcome, EARLY_TOLERANCE_MS, IncomingCredit, NewTransaction,
@@ -70,6 +70,8 @@ pub(super) async fn create(
                 paid_by: None,
                 late_credits: Vec::new(),
                 last_event: None,
+                reversed_at: None,
+                reversal: None,
             }))
         }
         "replayed" => Ok(CreateOutcome::Replayed(tx_of(reply.next())?)),
@@ -118,7 +120,12 @@ pub(super) async fn mark_seen(
     chat_key: &str,
     message_id: i64,
 ) -> Result<bool, StoreError> {
-    let args = [chat_key.to_string(), message_id.to_string()];
+    let now = crate::model::now_millis();
+    let args = [
+        chat_key.to_string(),
+        message_id.to_string(),
+        now.to_string(),
+    ];
     Ok(matches!(store.run(&MARK_SEEN, &args).await?, Value::Int(1)))
 }
 
@@ -152,12 +159,24 @@ pub(super) async fn apply_credit(
         "duplicate" => Ok(ApplyOutcome::Duplicate),
         "unmatched" => {
             let reason = tag(&mut reply)?;
-            let credit = credit_record(&c, CreditOutcome::Unmatched, None, Some(reason));
+            let credit = credit_record(
+                &c,
+                CreditKind::Credit,
+                CreditOutcome::Unmatched,
+                None,
+                Some(reason),
+            );
             Ok(ApplyOutcome::Unmatched { credit })
         }
         "confirmed" => {
             let transaction = tx_of(reply.next())?;
-            let credit = credit_record(&c, CreditOutcome::Confirmed, Some(&transaction.id), None);
+            let credit = credit_record(
+                &c,
+                CreditKind::Credit,
+                CreditOutcome::Confirmed,
+                Some(&transaction.id),
+                None,
+            );
             Ok(ApplyOutcome::Confirmed {
                 transaction,
                 credit,
@@ -165,7 +184,13 @@ pub(super) async fn apply_credit(
         }
         "late" => {
             let transaction = tx_of(reply.next())?;
-            let credit = credit_record(&c, CreditOutcome::Late, Some(&transaction.id), None);
+            let credit = credit_record(
+                &c,
+                CreditKind::Credit,
+                CreditOutcome::Late,
+                Some(&transaction.id),
+                None,
+            );
             Ok(ApplyOutcome::Late {
                 transaction,
                 credit,
@@ -176,14 +201,16 @@ pub(super) async fn apply_credit(
 }
 
 /// The credit record as the script wrote it.
-fn credit_record(
+pub(super) fn credit_record(
     c: &IncomingCredit,
+    kind: CreditKind,
     outcome: CreditOutcome,
     tx: Option<&str>,
     reason: Option<String>,
 ) -> CreditRecord {
     CreditRecord {
         id: c.credit_id.clone(),
+        kind,
         outcome,
         transaction_id: tx.map(str::to_string),
         reason,

@@ -18,11 +18,11 @@ local date, now = tonumber(ARGV[9]), tonumber(ARGV[10])
 local grace, early = tonumber(ARGV[11]), tonumber(ARGV[12])
 local nfields = tonumber(ARGV[13])
 
-if redis.call('SISMEMBER', P .. 'seen:' .. chat, msg) == 1 then return {'duplicate'} end
+if is_seen(chat, msg) then return {'duplicate'} end
 
 -- The only place the message is marked seen: with its record.
 local function record(outcome, txid, reason)
-  see(chat, msg)
+  see(chat, msg, now)
   local ck = P .. 'credit:' .. cid
   for i = 14, 13 + nfields * 2, 2 do
     redis.call('HSET', ck, ARGV[i], ARGV[i + 1])
@@ -73,6 +73,9 @@ if status == 'pending' and date <= expires then
   end_tx(txid, 'confirmed', nil, now, grace)
   redis.call('HSET', k, 'paid_by', cid)
   add_event(eid, txid, 'confirm', cid, now)
+  -- What a later reversal message of this (card, amount) is matched against
+  -- (reverse.lua), by the credit's own date.
+  redis.call('ZADD', P .. 'paid:' .. hold, ARGV[9], cid)
   return {'confirmed', tx_fields(txid)}
 end
 

@@ -82,13 +82,26 @@ local function tx_fields(id)
   return redis.call('HGETALL', P .. 'tx:' .. id)
 end
 
--- Marks a (chat, message id) seen; 0 if it was seen before, so a message is
--- applied at most once. Also moves the chat's last message id on (catch-up
--- reads the history after it). Called only by the step that records what
--- became of the message, after everything that can fail: a message marked
--- seen without its record would be refused on retry and lost.
-local function see(chat, msg)
-  if redis.call('SADD', P .. 'seen:' .. chat, msg) == 0 then return 0 end
+-- Whether a (chat, message id) was applied. Dedupe memory is
+-- `seen_at:<chat>` (message ids scored by when they were applied, which
+-- prune.lua trims after RETENTION) and `seen_floor` (chat -> the highest id
+-- trimmed: ids up to it stay refused). `seen:<chat>` is the set older
+-- versions wrote; it is read until prune.lua has moved it over.
+local function is_seen(chat, msg)
+  local floor = redis.call('HGET', P .. 'seen_floor', chat)
+  if floor and tonumber(msg) <= tonumber(floor) then return true end
+  if redis.call('ZSCORE', P .. 'seen_at:' .. chat, msg) then return true end
+  return redis.call('SISMEMBER', P .. 'seen:' .. chat, msg) == 1
+end
+
+-- Marks a (chat, message id) seen at `now`; 0 if it was seen before, so a
+-- message is applied at most once. Also moves the chat's last message id on
+-- (catch-up reads the history after it). Called only by the step that
+-- records what became of the message, after everything that can fail: a
+-- message marked seen without its record would be refused on retry and lost.
+local function see(chat, msg, now)
+  if is_seen(chat, msg) then return 0 end
+  redis.call('ZADD', P .. 'seen_at:' .. chat, ms(now), msg)
   local last = redis.call('HGET', P .. 'last_message', chat)
   if not last or tonumber(msg) > tonumber(last) then
     redis.call('HSET', P .. 'last_message', chat, msg)
