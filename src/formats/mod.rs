@@ -185,7 +185,6 @@ impl Formats {
             .filter(|f| ids.is_empty() || f.chats.iter().any(|c| ids.contains(c)))
             .collect();
         let from_bot = sender_id.and_then(Bank::of_bot).is_some();
-        let msg = parsers::text::Message::new(text);
         // The bots: the built-in forms first, a format only for what they
         // do not understand. Other chats: the seller's formats first.
         let built_in = if from_bot || mine.is_empty() {
@@ -203,6 +202,7 @@ impl Formats {
         } else {
             None
         };
+        let msg = parsers::text::Message::new(text);
         for format in &mine {
             if let Some(note) = format.read(&msg, why.as_deref_mut()) {
                 return note;
