@@ -12,6 +12,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use paycue::allocation::{CardClasses, DEFAULT_ROUND_STEP};
 use paycue::engine::CreateRequest;
 use paycue::money::Money;
 use paycue::store::{CreateOutcome, NewTransaction, RedisStore, Store, StoreSettings};
@@ -120,12 +121,13 @@ async fn create_cost_vs_held(rounds: usize) {
     };
     let store = RedisStore::open(&redis.url(), settings);
     let price = Money::from_major(20_000);
-    let new = || NewTransaction {
+    let new = move || NewTransaction {
         id: uuid::Uuid::new_v4().to_string(),
         requested_amount: price,
         currency: "UZS".into(),
-        cards: Vec::new(),
+        cards: CardClasses::default(),
         limit: 1000,
+        round_step: DEFAULT_ROUND_STEP,
         created_at: now_ms(),
         expires_at: now_ms() + 1_800_000,
         metadata: None,
@@ -135,7 +137,8 @@ async fn create_cost_vs_held(rounds: usize) {
         "create cost vs transactions already holding amounts at the same price (store only, LIMIT=1000, Redis):"
     );
     let mut held = 0usize;
-    for level in [0usize, 100, 500, 900] {
+    // (At most 900 amounts of price +1 .. +1000 are not round: 850 is nearly full.)
+    for level in [0usize, 100, 500, 850] {
         while held < level {
             store.create(new()).await.expect("create");
             held += 1;
@@ -154,5 +157,65 @@ async fn create_cost_vs_held(rounds: usize) {
                 .expect("cancel");
         }
         println!("  {level:>4} held: {}", summary(samples));
+        redis_time_per_create(&redis, &store, &new).await;
+    }
+}
+
+/// Redis's own account of a create at this level (`INFO commandstats`): time
+/// inside the script per call, and the lookups it ran. 50 creates, then
+/// cancelled again so the level stays.
+async fn redis_time_per_create(
+    redis: &support::RedisServer,
+    store: &RedisStore,
+    new: &impl Fn() -> NewTransaction,
+) {
+    let client = redis::Client::open(redis.url()).expect("redis url");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let cmd = |args: &[&str]| {
+        let mut c = redis::cmd(args[0]);
+        for a in &args[1..] {
+            c.arg(*a);
+        }
+        c
+    };
+    let _: () = cmd(&["CONFIG", "RESETSTAT"])
+        .query_async(&mut conn)
+        .await
+        .expect("resetstat");
+    let n = 50;
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        if let CreateOutcome::Created(tx) = store.create(new()).await.expect("create") {
+            ids.push(tx.id);
+        }
+    }
+    let info: String = cmd(&["INFO", "commandstats"])
+        .query_async(&mut conn)
+        .await
+        .expect("info");
+    let stat = |name: &str, field: &str| -> f64 {
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("cmdstat_{name}:")))
+            .and_then(|l| {
+                l.split(',')
+                    .find_map(|kv| kv.strip_prefix(&format!("{field}=")))
+            })
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    };
+    println!(
+        "        Redis: {:.1} µs per create script call, {:.1} ZCOUNT + {:.1} ZSCORE per create",
+        stat("evalsha", "usec_per_call"),
+        stat("zcount", "calls") / n as f64,
+        stat("zscore", "calls") / n as f64,
+    );
+    for id in ids {
+        store
+            .cancel(&id, "evt_bench", now_ms())
+            .await
+            .expect("cancel");
     }
 }

@@ -15,6 +15,7 @@ mod support;
 
 use std::sync::Arc;
 
+use paycue::allocation::{CardClasses, DEFAULT_ROUND_STEP};
 use paycue::engine::new_event_id;
 use paycue::model::Attempt;
 use paycue::money::Money;
@@ -89,8 +90,9 @@ impl Sim {
                 id: uuid::Uuid::new_v4().to_string(),
                 requested_amount: Money::from_major(price),
                 currency: "UZS".into(),
-                cards: Vec::new(),
+                cards: CardClasses::default(),
                 limit: 1000,
+                round_step: DEFAULT_ROUND_STEP,
                 created_at: at,
                 expires_at: at + 30 * 60_000,
                 metadata: Some(serde_json::json!({"order_id": format!("A{}", self.next_msg)})),

@@ -24,10 +24,13 @@ pub async fn serve(
     let expiry = tokio::spawn(engine.clone().run_expiry(stop_rx.clone()));
     let retention = tokio::spawn(crate::retention::run(engine.clone(), stop_rx.clone()));
     let mut stop_http = stop_rx.clone();
-    let server =
-        axum::serve(listener, crate::http::router(engine)).with_graceful_shutdown(async move {
-            let _ = stop_http.wait_for(|s| *s).await;
-        });
+    // The payment page has a router of its own: API-wide layers stay off its
+    // long-poll, which bounds itself (see `web::pay`).
+    let app =
+        crate::http::router(engine.clone()).merge(crate::web::pay::router(engine, stop_rx.clone()));
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = stop_http.wait_for(|s| *s).await;
+    });
     let trigger = tokio::spawn(async move {
         shutdown.await;
         let _ = stop_tx.send(true);

@@ -139,7 +139,13 @@ pub async fn run(config: &Config, args: &CheckArgs) -> Report {
             config.limit,
             match config.cards.len() {
                 0 => "one card (CARDS unset)".to_string(),
-                n => format!("{n} card(s)"),
+                n => match crate::allocation::CardClasses::of(&config.cards)
+                    .classes()
+                    .len()
+                {
+                    1 if n > 1 => format!("{n} card(s) sharing one amount space"),
+                    m => format!("{n} card(s) in {m} amount space(s)"),
+                },
             }
         ),
     );

@@ -53,7 +53,7 @@ pub enum Command {
     /// Parse bank messages: JSON lines on stdin, one JSON result per line.
     Parse(ParseArgs),
     /// Run the whole loop in memory (no Redis, no Telegram) and show it.
-    Demo,
+    Demo(crate::demo::DemoArgs),
     /// Check settings, Redis, the Telegram session and WEBHOOK_URL; print a checklist.
     Check(crate::check::CheckArgs),
 }
@@ -114,7 +114,7 @@ pub fn main() -> ExitCode {
         &config,
         matches!(
             command,
-            Command::Demo | Command::Parse(_) | Command::Check(_)
+            Command::Demo(_) | Command::Parse(_) | Command::Check(_)
         ),
     );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -165,7 +165,7 @@ async fn dispatch(command: Command, config: Config) -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
-        Command::Demo => match crate::demo::run().await {
+        Command::Demo(args) => match crate::demo::run(args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("paycue demo failed: {e}");

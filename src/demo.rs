@@ -2,7 +2,9 @@
 //! Telegram. It starts the real API (port 0) and a local webhook receiver that
 //! verifies signatures, creates a transaction over HTTP, feeds a realistic
 //! @HUMOcardbot credit for its amount down the same path Telegram messages
-//! take, and shows the signed webhook and the final status.
+//! take, and shows the signed webhook and the final status. It prints the
+//! buyer's payment page; with `--keep` it waits for Enter before paying (so
+//! the page can be watched turning to paid) and serves until Ctrl-C.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +31,15 @@ struct Received {
     verified: bool,
 }
 
-pub async fn run() -> Result<(), DemoError> {
+#[derive(clap::Args, Debug, Default)]
+pub struct DemoArgs {
+    /// Wait for Enter before the payment arrives, and keep serving the API and
+    /// the payment page until Ctrl-C, so the page can be opened in a browser.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
     // A fresh random key for this run (two v4 UUIDs: 244 random bits).
     let secret: Vec<u8> = [uuid::Uuid::new_v4(), uuid::Uuid::new_v4()]
         .iter()
@@ -37,6 +47,8 @@ pub async fn run() -> Result<(), DemoError> {
         .collect();
     let (tx, mut rx) = mpsc::channel::<Received>(4);
     let receiver_addr = start_receiver(secret.clone(), tx).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let api = format!("http://{}", listener.local_addr()?);
 
     let raw = RawConfig {
         webhook_url: Some(format!("http://{receiver_addr}/paycue")),
@@ -45,12 +57,13 @@ pub async fn run() -> Result<(), DemoError> {
             base64::engine::general_purpose::STANDARD.encode(&secret)
         )),
         cards: Some(CARD.into()),
+        public_url: Some(api.clone()),
+        shop_name: Some("Demo shop".into()),
+        card_holder: Some("ALISHER KARIMOV".into()),
         ..RawConfig::default()
     };
     let config = Config::from_raw(&raw)?;
     let engine = Engine::new(config, Arc::new(MemoryStore::new(StoreSettings::default())));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let api = format!("http://{}", listener.local_addr()?);
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let server = tokio::spawn(crate::serve(listener, engine.clone(), async move {
         let _ = stop_rx.wait_for(|s| *s).await;
@@ -81,9 +94,16 @@ pub async fn run() -> Result<(), DemoError> {
         .as_i64()
         .ok_or("no whole amount in the reply")?;
     println!(
-        "3. The buyer is told to pay exactly {} UZS to card {CARD}.",
-        group(amount, ' ')
+        "3. The buyer is told to pay exactly {} UZS to card {CARD}, on the payment page:\n   {}",
+        group(amount, ' '),
+        data["payment_url"].as_str().unwrap_or("(no PUBLIC_URL)")
     );
+    if args.keep {
+        println!("   Open it in a browser now, then press Enter to send the bank's message.");
+        let mut line = String::new();
+        let mut stdin = tokio::io::BufReader::new(tokio::io::stdin());
+        let _ = tokio::io::AsyncBufReadExt::read_line(&mut stdin, &mut line).await;
+    }
 
     let text = format!(
         "🎉 Пополнение\n➕ {},00 UZS\n📍 NBU P2P HUMOHUMO>tas\n💳 HUMOCARD *7466\n🕓 {}\n💰 1.250.400,00 UZS",
@@ -137,6 +157,12 @@ pub async fn run() -> Result<(), DemoError> {
         "6. GET /transactions/{id} -> status {}, webhook {} after {attempts} attempt(s).",
         status["data"]["status"], status["data"]["events"][0]["delivery"]
     );
+    if args.keep {
+        println!(
+            "\nThe API and the payment page stay up on {api} (the page now shows paid). Ctrl-C to stop."
+        );
+        crate::app::shutdown_signal().await;
+    }
     let _ = stop_tx.send(true);
     server.await??;
     if !got.verified || status["data"]["status"] != "confirmed" {

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use tokio::sync::{Notify, watch};
 
 use crate::allocation;
-use crate::config::{Config, card_last4};
+use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::model::{Millis, now_millis};
 use crate::money::Money;
-use crate::parsers::{Bank, Kind};
+use crate::parsers::Kind;
 use crate::store::{
     ApplyOutcome, CancelOutcome, CreateOutcome, IncomingCredit, NewTransaction, Store, StoreError,
 };
@@ -105,17 +105,20 @@ pub struct Engine {
     /// The logged-in account's scope of per-chat state (`Store::chat_scope`);
     /// empty for sources without an account (stdin).
     scope: std::sync::RwLock<String>,
+    /// `CARDS` grouped for allocation (computed once).
+    classes: allocation::CardClasses,
 }
 
 impl Engine {
     pub fn new(config: Config, store: Arc<dyn Store>) -> Arc<Engine> {
         Arc::new(Engine {
-            config,
             store,
             outbox: Notify::new(),
             metrics: Metrics::default(),
             caught_up: watch::channel(false).0,
             scope: std::sync::RwLock::new(String::new()),
+            classes: allocation::CardClasses::of(&config.cards),
+            config,
         })
     }
 
@@ -130,8 +133,9 @@ impl Engine {
             id: uuid::Uuid::new_v4().to_string(),
             requested_amount: req.amount,
             currency: self.config.currency.clone(),
-            cards: self.config.cards.clone(),
+            cards: self.classes.clone(),
             limit: self.config.limit,
+            round_step: self.config.round_step,
             created_at: now,
             expires_at: now + self.config.tx_ttl.as_millis() as i64,
             metadata: req.metadata,
@@ -201,7 +205,11 @@ impl Engine {
             amount,
             currency: note.currency.clone(),
             card_last4: note.card.clone(),
-            cards: self.cards_for(note.bank, note.card.as_deref()),
+            cards: allocation::message_cards(
+                &self.config.cards,
+                note.bank.as_str(),
+                note.card.as_deref(),
+            ),
             expected_currency: self.config.currency.clone(),
             sender_id: msg.sender_id,
             chat_id: msg.chat(),
@@ -222,24 +230,6 @@ impl Engine {
             ApplyOutcome::Duplicate => IngestOutcome::Duplicate,
             other => IngestOutcome::Applied(other),
         })
-    }
-
-    /// Store card keys a credit may belong to. With `CARDS` unset there is one
-    /// implicit card and the message's card is not checked.
-    fn cards_for(&self, _bank: Bank, last4: Option<&str>) -> Vec<String> {
-        if self.config.cards.is_empty() {
-            return vec![allocation::IMPLICIT_CARD.to_string()];
-        }
-        match last4 {
-            Some(l4) => self
-                .config
-                .cards
-                .iter()
-                .filter(|c| card_last4(c).as_deref() == Some(l4))
-                .cloned()
-                .collect(),
-            None => self.config.cards.clone(),
-        }
     }
 
     fn observe(&self, outcome: &ApplyOutcome) {

@@ -22,6 +22,7 @@ pub mod retention;
 pub mod source;
 pub mod store;
 pub mod telegram;
+pub mod web;
 pub mod webhook;
 
 pub use app::serve;

@@ -24,6 +24,33 @@ fn defaults_match_the_go_paycue() {
     assert_eq!(c.webhook_retries, 3);
 }
 
+/// `CARDS` of the Go form still parses; `bank:card` adds the bank whose
+/// card-less messages may be for the card.
+#[test]
+fn cards_with_and_without_a_bank() {
+    let c = Config::from_raw(&RawConfig {
+        cards: Some("8600123412347466, Kaspi:4400****1234".into()),
+        ..raw()
+    })
+    .unwrap();
+    let got: Vec<(&str, Option<&str>)> = c
+        .cards
+        .iter()
+        .map(|s| (s.card.as_str(), s.bank.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![("8600123412347466", None), ("4400****1234", Some("kaspi"))]
+    );
+    assert_eq!(c.round_step, 10);
+    let off = Config::from_raw(&RawConfig {
+        round_step: Some("0".into()),
+        ..raw()
+    })
+    .unwrap();
+    assert_eq!(off.round_step, 0);
+}
+
 #[test]
 fn durations_and_redis_addresses() {
     assert_eq!(parse_duration("30m").unwrap().as_secs(), 1800);
@@ -145,6 +172,27 @@ fn wrong_values_name_the_key_and_the_fix() {
                 ..raw()
             },
             "CARDS",
+        ),
+        (
+            RawConfig {
+                cards: Some("kaspi gold:4400****1234".into()),
+                ..raw()
+            },
+            "CARDS",
+        ),
+        (
+            RawConfig {
+                round_step: Some("1".into()),
+                ..raw()
+            },
+            "ROUND_STEP",
+        ),
+        (
+            RawConfig {
+                round_step: Some("-10".into()),
+                ..raw()
+            },
+            "ROUND_STEP",
         ),
         (
             RawConfig {

@@ -166,6 +166,7 @@ async fn real_answers_and_webhooks_match_the_document() {
         c.api_key = Some(KEY.into());
         c.cards = Some("9860****7466".into());
         c.limit = Some("2".into());
+        c.public_url = Some("https://pay.shop.example".into());
     })
     .await
     else {

@@ -84,7 +84,14 @@ fn values_are_the_defaults() {
                     &c.watch_ids
                 ),
                 (&c.redis_url, &c.host, c.port, &c.api_key),
-                (&c.cards, &c.currency, c.limit, c.tx_ttl, c.amount_hold),
+                (
+                    &c.cards,
+                    &c.currency,
+                    c.limit,
+                    c.round_step,
+                    c.tx_ttl,
+                    c.amount_hold
+                ),
                 (&c.webhook_url, &c.webhook_secret, c.webhook_retries),
                 (&c.webhook_backoff, c.webhook_timeout, c.workers),
                 (c.debug, &c.log_format),

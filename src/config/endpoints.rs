@@ -8,6 +8,7 @@
 use std::net::IpAddr;
 
 use super::{ConfigError, DEFAULT_WATCH_ID, bad};
+use crate::allocation::CardSpec;
 
 /// `HOST`: an IP address or `localhost`; unset means 127.0.0.1.
 pub(super) fn host_key(v: Option<String>) -> Result<IpAddr, ConfigError> {
@@ -103,20 +104,35 @@ pub(super) fn parse_watch_ids(v: Option<&str>) -> Result<Vec<i64>, ConfigError> 
         .collect()
 }
 
-/// `8600123412347466,9860****4428`: any text with at least 4 trailing digits.
-pub(super) fn parse_cards(v: &str) -> Result<Vec<String>, ConfigError> {
-    let mut cards: Vec<String> = Vec::new();
-    for card in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let last4 = card_last4(card).ok_or_else(|| {
-            bad(
+/// `8600123412347466,9860****4428` (the Go form), each card optionally
+/// preceded by the bank whose messages credit it: `kaspi:4400****1234`.
+/// A bank is a lowercase word (the parser's bank name); it says which
+/// card-less messages may be for the card (see `allocation`).
+pub(super) fn parse_cards(v: &str) -> Result<Vec<CardSpec>, ConfigError> {
+    let fix = "list cards like 8600123412347466,9860****4428, or bank:card (kaspi:4400****1234)";
+    let mut cards: Vec<CardSpec> = Vec::new();
+    for item in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (bank, card) = match item.split_once(':') {
+            Some((bank, card)) => (Some(bank.trim().to_ascii_lowercase()), card.trim()),
+            None => (None, item),
+        };
+        if let Some(bank) = &bank
+            && (bank.is_empty()
+                || !bank
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+        {
+            return Err(bad(
                 "CARDS",
-                format!("'{card}' does not end in 4 digits"),
-                "list cards like 8600123412347466,9860****4428",
-            )
-        })?;
+                format!("'{item}' names the bank '{bank}', which is not a single word"),
+                fix,
+            ));
+        }
+        let last4 = card_last4(card)
+            .ok_or_else(|| bad("CARDS", format!("'{item}' does not end in 4 digits"), fix))?;
         if cards
             .iter()
-            .any(|c| card_last4(c).as_deref() == Some(last4.as_str()))
+            .any(|c| card_last4(&c.card).as_deref() == Some(last4.as_str()))
         {
             return Err(bad(
                 "CARDS",
@@ -124,7 +140,10 @@ pub(super) fn parse_cards(v: &str) -> Result<Vec<String>, ConfigError> {
                 "paycue matches credits by the last 4 digits; keep one of them",
             ));
         }
-        cards.push(card.to_string());
+        cards.push(CardSpec {
+            card: card.to_string(),
+            bank,
+        });
     }
     Ok(cards)
 }

@@ -15,18 +15,23 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::allocation::{CardSpec, DEFAULT_ROUND_STEP};
 use crate::formats::Formats;
 use crate::money::Money;
 
 mod endpoints;
+mod pay;
 mod scalars;
 
 pub use endpoints::{card_last4, redact_url, redis_url};
+pub use pay::{PaySettings, ReturnUrlError};
 pub use scalars::parse_duration;
 use scalars::retention_key;
 
 use endpoints::{host_key, parse_cards, parse_secret, parse_watch_ids, webhook_url_key};
-use scalars::{app_id_key, backoff_key, bool_key, duration_key, log_format_key, number_key};
+use scalars::{
+    app_id_key, backoff_key, bool_key, duration_key, log_format_key, number_key, round_step_key,
+};
 
 /// Raw values as given (strings); `Config::from_raw` validates them.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -55,6 +60,8 @@ pub struct RawConfig {
     pub debug: Option<String>,
     #[arg(long, env = "LIMIT", global = true)]
     pub limit: Option<String>,
+    #[arg(long, env = "ROUND_STEP", global = true)]
+    pub round_step: Option<String>,
     #[arg(long, env = "API_KEY", global = true, hide_env_values = true)]
     pub api_key: Option<String>,
     #[arg(long, env = "WEBHOOK_SECRET", global = true, hide_env_values = true)]
@@ -77,6 +84,18 @@ pub struct RawConfig {
     pub currency: Option<String>,
     #[arg(long, env = "LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
+    #[arg(long, env = "PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    #[arg(long, env = "PAY_RETURN_ORIGINS", global = true)]
+    pub pay_return_origins: Option<String>,
+    #[arg(long, env = "PAY_LANG", global = true)]
+    pub pay_lang: Option<String>,
+    #[arg(long, env = "PAY_TIMEZONE", global = true)]
+    pub pay_timezone: Option<String>,
+    #[arg(long, env = "SHOP_NAME", global = true)]
+    pub shop_name: Option<String>,
+    #[arg(long, env = "CARD_HOLDER", global = true)]
+    pub card_holder: Option<String>,
     #[arg(long, env = "FORMATS", global = true)]
     pub formats: Option<String>,
 }
@@ -102,6 +121,8 @@ pub struct Config {
     pub port: u16,
     pub debug: bool,
     pub limit: u32,
+    /// Unique amounts are never a whole multiple of this (0: off).
+    pub round_step: u32,
     pub api_key: Option<String>,
     /// Decoded HMAC key of `WEBHOOK_SECRET`.
     pub webhook_secret: Option<Vec<u8>>,
@@ -113,10 +134,12 @@ pub struct Config {
     /// How long ended transactions (and what hangs off them) are kept;
     /// `None`: forever (`RETENTION=off`).
     pub retention: Option<Duration>,
-    /// Cards as configured; empty means one implicit card.
-    pub cards: Vec<String>,
+    /// Cards as configured (`bank:card` or `card`); empty means one implicit card.
+    pub cards: Vec<CardSpec>,
     pub currency: String,
     pub log_format: LogFormat,
+    /// The buyer's payment page (`/pay/{id}`).
+    pub pay: PaySettings,
     /// The seller's bank formats (`FORMATS`), loaded and checked.
     pub formats: Arc<Formats>,
 }
@@ -135,6 +158,7 @@ impl std::fmt::Debug for Config {
             .field("cards", &self.cards)
             .field("currency", &self.currency)
             .field("limit", &self.limit)
+            .field("round_step", &self.round_step)
             .field("formats", &self.formats.list.len())
             .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
             .field(
@@ -279,6 +303,7 @@ impl Config {
             port: number_key("PORT", get(&raw.port), 10800, 0, 65535)? as u16,
             debug: bool_key("DEBUG", get(&raw.debug))?,
             limit: number_key("LIMIT", get(&raw.limit), 100, 1, 100_000)? as u32,
+            round_step: round_step_key(get(&raw.round_step))?,
             api_key,
             webhook_secret,
             webhook_retries: number_key("WEBHOOK_RETRIES", get(&raw.webhook_retries), 3, 0, 100)?
@@ -295,8 +320,21 @@ impl Config {
             cards,
             currency,
             log_format: log_format_key(get(&raw.log_format))?,
+            pay: PaySettings::from_keys(
+                get(&raw.public_url),
+                get(&raw.pay_return_origins),
+                get(&raw.pay_lang),
+                get(&raw.shop_name),
+                get(&raw.card_holder),
+                get(&raw.pay_timezone),
+            )?,
             formats: Arc::new(formats),
         })
+    }
+
+    /// The card texts of `CARDS` (store keys; empty: the implicit card).
+    pub fn card_keys(&self) -> Vec<String> {
+        self.cards.iter().map(|c| c.card.clone()).collect()
     }
 
     /// Largest amount that may be asked for, so that price + LIMIT still fits.

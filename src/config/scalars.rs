@@ -26,6 +26,21 @@ pub(super) fn number_key(
     }
 }
 
+/// `ROUND_STEP`: unique amounts are never a whole multiple of it. 0 turns
+/// the rule off; 1 would refuse every whole amount, so it is refused.
+pub(super) fn round_step_key(v: Option<String>) -> Result<u32, ConfigError> {
+    let default = u64::from(super::DEFAULT_ROUND_STEP);
+    let step = number_key("ROUND_STEP", v, default, 0, 1_000_000)?;
+    if step == 1 {
+        return Err(bad(
+            "ROUND_STEP",
+            "1 would leave out every whole amount",
+            format!("set ROUND_STEP={default} (the default), 100, or 0 to turn the rule off"),
+        ));
+    }
+    Ok(step as u32)
+}
+
 pub(super) fn bool_key(key: &'static str, v: Option<String>) -> Result<bool, ConfigError> {
     match v.as_deref().map(str::to_ascii_lowercase).as_deref() {
         None | Some("false" | "0" | "no" | "off") => Ok(false),

@@ -135,12 +135,12 @@ async fn metrics(State(engine): State<Arc<Engine>>) -> Response {
     let keys = if config.cards.is_empty() {
         vec![crate::allocation::IMPLICIT_CARD.to_string()]
     } else {
-        config.cards.clone()
+        config.card_keys()
     };
     let held = engine.store.held_counts(&keys).await.ok();
     engine
         .metrics
-        .set_amounts(&config.cards, config.limit, held.as_deref());
+        .set_amounts(&config.card_keys(), config.limit, held.as_deref());
     (
         [(
             axum::http::header::CONTENT_TYPE,

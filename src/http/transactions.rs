@@ -29,6 +29,10 @@ struct CreateBody {
     amount: Money,
     #[serde(default)]
     metadata: Option<serde_json::Map<String, Value>>,
+    /// Where the payment page sends the buyer after paying (checked against
+    /// PAY_RETURN_ORIGINS).
+    #[serde(default)]
+    return_url: Option<String>,
 }
 
 pub(super) async fn create_compat(
@@ -79,6 +83,16 @@ async fn create_with(
         };
         ApiError::new(status, format!("invalid request body: {e}"))
     })?;
+    let return_url = match parsed.return_url.as_deref() {
+        None => None,
+        Some(r) => Some(
+            engine
+                .config
+                .pay
+                .check_return_url(r)
+                .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?,
+        ),
+    };
     let idempotency = match headers.get("idempotency-key") {
         None => None,
         Some(v) => {
@@ -107,9 +121,17 @@ async fn create_with(
         metadata: parsed.metadata.map(Value::Object),
         idempotency,
     };
+    // The buyer's page, when PUBLIC_URL says where it is reached.
+    let view = |tx: &crate::model::Transaction| {
+        let mut view = tx_view(tx);
+        if let Some(url) = engine.config.pay.payment_url(&tx.id, return_url.as_ref()) {
+            view["payment_url"] = Value::String(url);
+        }
+        view
+    };
     match engine.create(req).await {
-        Ok(CreateOutcome::Created(tx)) => Ok(ok(created, tx_view(&tx))),
-        Ok(CreateOutcome::Replayed(tx)) => Ok(ok(StatusCode::OK, tx_view(&tx))),
+        Ok(CreateOutcome::Created(tx)) => Ok(ok(created, view(&tx))),
+        Ok(CreateOutcome::Replayed(tx)) => Ok(ok(StatusCode::OK, view(&tx))),
         Ok(CreateOutcome::IdempotencyConflict) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "this Idempotency-Key was used with a different request body",

@@ -3,8 +3,17 @@
 //! processes can share one Redis) and `MemoryStore` the demo/test one. Both must
 //! pass the same contract tests (`tests/store_contract.rs`).
 //!
-//! What must stay true in every implementation:
+//! What must stay true in every implementation (the brief's invariants that
+//! live in the store):
 //! - two pending transactions never hold the same (card, amount);
+//! - no message that can pay one pending order can also match another: an
+//!   amount is held at most once per card *class* (the cards one card-less
+//!   message could be for, `allocation::CardClasses`), so a credit whose
+//!   message names no card finds at most one holder among its cards;
+//! - the bare price is never issued (offsets start at +1, bounded by `LIMIT`),
+//!   nor an amount that is a whole multiple of `ROUND_STEP` (a round list
+//!   price paid by mistake confirms nobody's order); every class is tried at
+//!   offset k before any class at k+1;
 //! - an amount stays held for `grace` after its transaction ends;
 //! - a transaction leaves `pending` once, and the state change and its outbox
 //!   event are one atomic step;
@@ -83,12 +92,14 @@ pub struct NewTransaction {
     pub id: String,
     pub requested_amount: Money,
     pub currency: String,
-    /// The seller's cards as configured (empty: one implicit card) and the
-    /// largest offset: the store takes the smallest free offset +1..=+limit,
-    /// every card at an offset before the offset grows (see `allocation`,
-    /// which spells the order out).
-    pub cards: Vec<String>,
+    /// The seller's cards in classes that share amounts (none: one implicit
+    /// card), the largest offset and `ROUND_STEP` (0: off): the store takes
+    /// the smallest free offset +1..=+limit that is not round, every class at
+    /// an offset before the offset grows (`allocation::candidates` spells the
+    /// order out).
+    pub cards: crate::allocation::CardClasses,
     pub limit: u32,
+    pub round_step: u32,
     pub created_at: Millis,
     pub expires_at: Millis,
     pub metadata: Option<serde_json::Value>,

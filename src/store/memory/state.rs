@@ -176,11 +176,21 @@ impl State {
                 ))),
             };
         }
-        let candidates = crate::allocation::candidates(new.requested_amount, &new.cards, new.limit)
-            .unwrap_or_default();
+        let candidates = crate::allocation::candidates(
+            new.requested_amount,
+            &new.cards,
+            new.limit,
+            new.round_step,
+        )
+        .unwrap_or_default();
         let Some(slot) = candidates
-            .iter()
-            .find(|s| self.slot_free(&s.card, s.amount.minor(), now))
+            .into_iter()
+            .find(|c| {
+                c.class
+                    .iter()
+                    .all(|card| self.slot_free(card, c.slot.amount.minor(), now))
+            })
+            .map(|c| c.slot)
         else {
             return Ok(CreateOutcome::NoFreeAmount);
         };

@@ -6,7 +6,7 @@ use redis::Value;
 
 use super::codec;
 use super::{APPLY, CANCEL, CREATE, EXPIRE, MARK_SEEN, RedisStore, tag, tx_of};
-use crate::allocation::IMPLICIT_CARD;
+use crate::allocation::CardClasses;
 use crate::model::{CreditKind, CreditOutcome, CreditRecord, Millis, Transaction, TxStatus};
 use crate::money::{Money, SCALE};
 use crate::store::{
@@ -20,11 +20,7 @@ pub(super) async fn create(
 ) -> Result<CreateOutcome, StoreError> {
     let (ikey, ifp) = new.idempotency.clone().unwrap_or_default();
     let price = new.requested_amount.minor();
-    let cards: Vec<String> = if new.cards.is_empty() {
-        vec![IMPLICIT_CARD.to_string()]
-    } else {
-        new.cards.clone()
-    };
+    let classes = new.cards.classes();
     let mut args = vec![
         new.id.clone(),
         price.to_string(),
@@ -41,17 +37,24 @@ pub(super) async fn create(
         (price / SCALE).to_string(),
         (price % SCALE).to_string(),
         new.limit.to_string(),
+        new.round_step.to_string(),
     ];
-    args.extend(cards.iter().cloned());
+    for class in &classes {
+        args.push(class.len().to_string());
+        args.extend(class.iter().cloned());
+    }
     let mut reply = codec::array(store.run(&CREATE, &args).await?)?.into_iter();
     match tag(&mut reply)?.as_str() {
         "created" => {
-            let card = tag(&mut reply)?
+            let class = tag(&mut reply)?
                 .parse::<usize>()
                 .ok()
-                .and_then(|i| cards.get(i));
-            let offset = tag(&mut reply)?.parse::<i64>().ok();
-            let amount = offset.and_then(|k| price.checked_add(k.checked_mul(SCALE)?));
+                .and_then(|i| classes.get(i));
+            let offset = tag(&mut reply)?.parse::<u32>().ok();
+            let card = class
+                .zip(offset)
+                .and_then(|(class, k)| CardClasses::card_at(class, k));
+            let amount = offset.and_then(|k| price.checked_add(i64::from(k).checked_mul(SCALE)?));
             let (Some(card), Some(amount)) = (card, amount) else {
                 return Err(StoreError::Corrupt("create replied a bad slot".into()));
             };

@@ -1,0 +1,36 @@
+//! English.
+
+use super::super::lang::Strings;
+
+pub const STRINGS: Strings = Strings {
+    name: "English",
+    title: "Payment",
+    pay_exactly: "Pay exactly this amount",
+    exact_note: "Exactly {amount}, not {requested}: this exact amount is how your payment is recognised.",
+    to_card: "To card",
+    card_missing: "The shop will tell you the card number.",
+    holder: "Card holder",
+    copy: "Copy",
+    copy_amount: "Copy the amount",
+    copy_card: "Copy the card number",
+    copied: "Copied",
+    time_left: "Time left",
+    pay_before: "Pay before {time} ({zone})",
+    minutes_left: "{m} min left",
+    waiting: "Waiting for your payment. This page updates by itself.",
+    refresh: "Refresh the status",
+    paid_title: "Payment received",
+    paid_text: "Thank you! Your payment of {amount} has been received.",
+    back_to_shop: "Back to the shop",
+    redirecting: "Taking you back to the shop in a few seconds.",
+    expired_title: "The time to pay is up",
+    expired_text: "Do not pay for this order now. If you already paid, your payment is recorded and the shop will decide: contact the shop and tell them when you paid.",
+    cancelled_title: "This payment was cancelled",
+    cancelled_text: "Do not pay for this order. If you already paid, contact the shop.",
+    qr: "Continue on your phone: scan this code",
+    not_found_title: "Payment not found",
+    not_found_text: "This link is wrong or too old. Ask the shop for a new one.",
+    language: "Language",
+    group: ",",
+    decimal: ".",
+};

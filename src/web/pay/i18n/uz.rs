@@ -1,0 +1,36 @@
+//! Uzbek, Latin script (o‘ and g‘ with U+2018, as the official alphabet).
+
+use super::super::lang::Strings;
+
+pub const STRINGS: Strings = Strings {
+    name: "O‘zbekcha",
+    title: "To‘lov",
+    pay_exactly: "Aynan shu summani o‘tkazing",
+    exact_note: "Aynan {amount}, {requested} emas: to‘lovingiz aynan shu summa orqali aniqlanadi.",
+    to_card: "Karta raqami",
+    card_missing: "Karta raqamini do‘kon aytadi.",
+    holder: "Karta egasi",
+    copy: "Nusxa olish",
+    copy_amount: "Summadan nusxa olish",
+    copy_card: "Karta raqamidan nusxa olish",
+    copied: "Nusxa olindi",
+    time_left: "Qolgan vaqt",
+    pay_before: "{time} gacha to‘lang ({zone})",
+    minutes_left: "{m} daqiqa qoldi",
+    waiting: "To‘lovingiz kutilmoqda. Sahifa o‘zi yangilanadi.",
+    refresh: "Holatni yangilash",
+    paid_title: "To‘lov qabul qilindi",
+    paid_text: "Rahmat! {amount} miqdoridagi to‘lovingiz qabul qilindi.",
+    back_to_shop: "Do‘konga qaytish",
+    redirecting: "Bir necha soniyadan so‘ng do‘konga qaytasiz.",
+    expired_title: "To‘lov vaqti tugadi",
+    expired_text: "Endi bu buyurtma uchun to‘lamang. Agar allaqachon to‘lagan bo‘lsangiz, to‘lovingiz qayd etilgan va qarorni do‘kon qabul qiladi: do‘kon bilan bog‘lanib, to‘lov vaqtini ayting.",
+    cancelled_title: "To‘lov bekor qilindi",
+    cancelled_text: "Bu buyurtma uchun to‘lamang. Agar to‘lagan bo‘lsangiz, do‘kon bilan bog‘laning.",
+    qr: "Telefonda davom eting: kodni skanerlang",
+    not_found_title: "To‘lov topilmadi",
+    not_found_text: "Havola noto‘g‘ri yoki eskirgan. Do‘kondan yangisini so‘rang.",
+    language: "Til",
+    group: "\u{a0}",
+    decimal: ",",
+};
