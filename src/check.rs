@@ -149,6 +149,7 @@ pub async fn run(config: &Config, args: &CheckArgs) -> Report {
             }
         ),
     );
+    formats(&mut report, config);
     if config.api_key.is_none() {
         report.warn(
             "api key",
@@ -164,6 +165,36 @@ pub async fn run(config: &Config, args: &CheckArgs) -> Report {
     telegram::listen(&mut report, config).await;
     webhook::check(&mut report, config, args.send_test).await;
     report
+}
+
+/// The seller's formats passed their guard rails when the settings loaded
+/// (a refused one is a settings failure naming the format and the text).
+fn formats(report: &mut Report, config: &Config) {
+    let formats = &config.formats;
+    let Some(path) = &formats.path else {
+        report.skip("formats", "FORMATS unset: the built-in bank forms only");
+        return;
+    };
+    let names: Vec<String> = formats
+        .list
+        .iter()
+        .map(|f| {
+            format!(
+                "{:?} ({} example(s), chats {:?})",
+                f.name,
+                f.examples.len(),
+                f.chats
+            )
+        })
+        .collect();
+    report.ok(
+        "formats",
+        format!(
+            "{path}: {}; each reads its examples as credits and calls none of {} known non-credits a credit",
+            names.join(", "),
+            crate::formats::guard::known_count()
+        ),
+    );
 }
 
 /// Where the settings came from, for the first line.

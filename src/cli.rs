@@ -51,11 +51,19 @@ pub enum Command {
     /// Sign out of Telegram and delete the stored session.
     Logout,
     /// Parse bank messages: JSON lines on stdin, one JSON result per line.
-    Parse,
+    Parse(ParseArgs),
     /// Run the whole loop in memory (no Redis, no Telegram) and show it.
     Demo(crate::demo::DemoArgs),
     /// Check settings, Redis, the Telegram session and WEBHOOK_URL; print a checklist.
     Check(crate::check::CheckArgs),
+}
+
+#[derive(clap::Args, Debug, Default)]
+pub struct ParseArgs {
+    /// Also show which form or FORMATS format read each text, the fields it
+    /// found and why it decided the kind.
+    #[arg(long)]
+    pub explain: bool,
 }
 
 #[derive(clap::Args, Debug, Default)]
@@ -106,7 +114,7 @@ pub fn main() -> ExitCode {
         &config,
         matches!(
             command,
-            Command::Demo(_) | Command::Parse | Command::Check(_)
+            Command::Demo(_) | Command::Parse(_) | Command::Check(_)
         ),
     );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -137,10 +145,10 @@ async fn dispatch(command: Command, config: Config) -> ExitCode {
         Command::Run(args) => run(args, config).await,
         Command::Login => crate::telegram::login_command(&config).await,
         Command::Logout => crate::telegram::logout_command(&config).await,
-        Command::Parse => {
+        Command::Parse(args) => {
             let stdin = std::io::stdin().lock();
             let stdout = std::io::stdout().lock();
-            match crate::parsers::command::run(stdin, stdout) {
+            match crate::parsers::command::run(stdin, stdout, &config.formats, args.explain) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("paycue parse: {e}");

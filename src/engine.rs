@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::model::{Millis, now_millis};
 use crate::money::Money;
-use crate::parsers::{self, Kind};
+use crate::parsers::Kind;
 use crate::store::{
     ApplyOutcome, CancelOutcome, CreateOutcome, IncomingCredit, NewTransaction, Store, StoreError,
 };
@@ -180,7 +180,10 @@ impl Engine {
             );
             return Ok(IngestOutcome::Untrusted);
         }
-        let note = parsers::parse(Some(msg.sender_id), None, &msg.text);
+        let note =
+            self.config
+                .formats
+                .parse(Some(msg.sender_id), Some(msg.chat()), None, &msg.text);
         self.metrics.message(note.kind.as_str());
         // A refund of the seller's own spending (a reversal that gives money
         // back to the card) neither pays an order nor takes a payment back.

@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod expiry;
+pub mod formats;
 pub mod http;
 pub mod metrics;
 pub mod model;

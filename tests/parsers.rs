@@ -8,6 +8,10 @@
 
 #[path = "parsers/cli.rs"]
 mod cli;
+#[path = "parsers/formats.rs"]
+mod formats;
+#[path = "parsers/kz.rs"]
+mod kz;
 #[path = "parsers/props.rs"]
 mod props;
 #[path = "parsers/rules.rs"]

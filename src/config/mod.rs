@@ -12,9 +12,11 @@
 //! `Config`'s `Debug` never prints a secret.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::allocation::{CardSpec, DEFAULT_ROUND_STEP};
+use crate::formats::Formats;
 use crate::money::Money;
 
 mod endpoints;
@@ -100,6 +102,8 @@ pub struct RawConfig {
     pub shop_name: Option<String>,
     #[arg(long, env = "CARD_HOLDER", global = true)]
     pub card_holder: Option<String>,
+    #[arg(long, env = "FORMATS", global = true)]
+    pub formats: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,6 +153,8 @@ pub struct Config {
     pub http_request_timeout: Duration,
     /// The buyer's payment page (`/pay/{id}`).
     pub pay: PaySettings,
+    /// The seller's bank formats (`FORMATS`), loaded and checked.
+    pub formats: Arc<Formats>,
 }
 
 /// Secrets are never printed, not even in debug output.
@@ -166,6 +172,7 @@ impl std::fmt::Debug for Config {
             .field("currency", &self.currency)
             .field("limit", &self.limit)
             .field("round_step", &self.round_step)
+            .field("formats", &self.formats.list.len())
             .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
             .field(
                 "webhook_secret",
@@ -197,6 +204,40 @@ pub const KNOWN_CURRENCIES: [&str; 5] = ["UZS", "KZT", "USD", "RUB", "EUR"];
 
 /// The Go paycue's default bot: @HUMOcardbot.
 pub const DEFAULT_WATCH_ID: i64 = 856_254_490;
+
+/// `FORMATS`: a file of seller formats, loaded and checked now, so a format
+/// that would call a known non-credit a credit never runs. Every chat a
+/// format names must be watched: the bank's name in a format is a hint, only
+/// `WATCH_ID` makes a chat trusted.
+fn formats_key(path: Option<String>, watch_ids: &[i64]) -> Result<Formats, ConfigError> {
+    let Some(path) = path else {
+        return Ok(Formats::default());
+    };
+    let formats = Formats::load(std::path::Path::new(&path)).map_err(|e| {
+        let fix = match e {
+            crate::formats::FormatsError::Read { .. } => {
+                "point FORMATS at a readable TOML file, or unset it"
+            }
+            _ => "fix the format (try it with `paycue parse --explain`), or unset FORMATS",
+        };
+        bad("FORMATS", format!("{path}: {e}"), fix)
+    })?;
+    for f in &formats.list {
+        if let Some(chat) = f.chats.iter().find(|c| !watch_ids.contains(c)) {
+            return Err(bad(
+                "FORMATS",
+                format!(
+                    "format {:?} names chat {chat}, which is not in WATCH_ID",
+                    f.name
+                ),
+                format!(
+                    "add {chat} to WATCH_ID (paycue reads only watched chats), or fix the chat id"
+                ),
+            ));
+        }
+    }
+    Ok(formats)
+}
 
 /// Reads `.env` from the working directory if there is one. Real environment
 /// variables win over it (dotenvy never overrides them).
@@ -260,6 +301,8 @@ impl Config {
             get(&raw.amount_hold),
             Duration::from_secs(30 * 60),
         )?;
+        let watch_ids = parse_watch_ids(get(&raw.watch_id).as_deref())?;
+        let formats = formats_key(get(&raw.formats), &watch_ids)?;
         Ok(Config {
             app_id: app_id_key(get(&raw.app_id))?,
             app_hash: get(&raw.app_hash),
@@ -268,7 +311,7 @@ impl Config {
             redis_url: redis_url(&get(&raw.redis_addr).unwrap_or_else(|| "127.0.0.1:6379".into()))?,
             workers: number_key("WORKERS", get(&raw.workers), 4, 1, 256)? as usize,
             webhook_url,
-            watch_ids: parse_watch_ids(get(&raw.watch_id).as_deref())?,
+            watch_ids,
             host,
             port: number_key("PORT", get(&raw.port), 10800, 0, 65535)? as u16,
             debug: bool_key("DEBUG", get(&raw.debug))?,
@@ -315,6 +358,7 @@ impl Config {
                 get(&raw.card_holder),
                 get(&raw.pay_timezone),
             )?,
+            formats: Arc::new(formats),
         })
     }
 

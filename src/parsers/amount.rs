@@ -69,15 +69,20 @@ pub fn exact(s: &str) -> Option<Amount> {
 /// an amount, the next space-separated number is tried (`19:22 100300.00
 /// UZS`); tokens are capped at [`MAX_TOKEN`], so this stays linear.
 pub fn find(s: &str) -> Option<Amount> {
+    find_at(s).map(|(_, amount, _)| amount)
+}
+
+/// [`find`], with where the amount starts and the text after its currency.
+pub fn find_at(s: &str) -> Option<(usize, Amount, &str)> {
     let mut prev: Option<char> = None;
     for (i, c) in s.char_indices() {
         let starts_word = !prev.is_some_and(|p| p.is_alphanumeric() || p == '.' || p == ',');
         prev = Some(c);
         if c.is_ascii_digit()
             && starts_word
-            && let Some((amount, _)) = read(&s[i..])
+            && let Some((amount, rest)) = read(&s[i..])
         {
-            return Some(amount);
+            return Some((i, amount, rest));
         }
     }
     None
@@ -173,7 +178,7 @@ fn ungroup(int_part: &str, decimal_mark: Option<u8>) -> Option<String> {
 }
 
 /// Reads a currency after an optional space or two.
-fn read_currency(s: &str) -> Option<(&'static str, &str)> {
+pub fn read_currency(s: &str) -> Option<(&'static str, &str)> {
     let t = s
         .strip_prefix("  ")
         .or_else(|| s.strip_prefix(' '))

@@ -50,6 +50,27 @@ pub fn find_card(s: &str) -> Option<Card> {
     })
 }
 
+/// The card's last 4 digits from one mask token as the Kazakh banks write
+/// it (`5**9835`, `377514**8930`, `***9166`, `*7046`, `VISA7074`). A mask
+/// showing fewer than 4 digits after its stars (`4**744`, `K**274`) names no
+/// card: `None`, never a guess from a prefix.
+pub fn mask_last4(token: &str) -> Option<String> {
+    let token = token.trim_end_matches(['.', ',', ';', ':']);
+    let tail = match token.rfind('*') {
+        Some(star) => &token[star + 1..],
+        None => token.trim_start_matches(|c: char| c.is_ascii_alphabetic()),
+    };
+    (tail.len() == 4 && tail.bytes().all(|b| b.is_ascii_digit())).then(|| tail.to_string())
+}
+
+/// The last mask token (one with a `*`) in `s`, if any, read by
+/// [`mask_last4`]. `Some(None)`: there is a mask but it names no card.
+pub fn last_mask(s: &str) -> Option<Option<String>> {
+    s.split_whitespace()
+        .rfind(|t| t.contains('*'))
+        .map(mask_last4)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,5 +103,23 @@ mod tests {
         assert_eq!(find_card("8600123412344411"), None);
         assert_eq!(find_card("*12345"), None);
         assert_eq!(find_card("Kaspi Депозит D-007"), None);
+    }
+
+    #[test]
+    fn kazakh_masks_name_a_card_only_with_four_digits() {
+        assert_eq!(mask_last4("5**9835").as_deref(), Some("9835"));
+        assert_eq!(mask_last4("377514**8930").as_deref(), Some("8930"));
+        assert_eq!(mask_last4("***9166,").as_deref(), Some("9166"));
+        assert_eq!(mask_last4("VISA7074").as_deref(), Some("7074"));
+        assert_eq!(mask_last4("1192").as_deref(), Some("1192"));
+        for no in ["4**744", "K**274", "3**031", "**", "12345", "*12345"] {
+            assert_eq!(mask_last4(no), None, "{no}");
+        }
+        assert_eq!(
+            last_mask("ATM 1777 KCELL 377514**8930"),
+            Some(Some("8930".into()))
+        );
+        assert_eq!(last_mask("P2P HB3 INNER 3D 4**744"), Some(None));
+        assert_eq!(last_mask("no mask 1234"), None);
     }
 }

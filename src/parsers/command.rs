@@ -1,14 +1,21 @@
 //! `paycue parse`: JSON lines in, one JSON line out per input line:
 //! `{"bank":"humo","kind":"credit","amount":"2200.00","currency":"UZS","card":"7466"}`
-//! (amount as a decimal string with two places, `null` where unknown). A bad
+//! (amount as a decimal string with two places, `null` where unknown; a
+//! `"format"` key names the seller's format when one read the text). A bad
 //! line (not JSON, no `text`, an unknown `bank`, not UTF-8) gets an
 //! `{"error": "..."}` line and the command goes on; blank lines are skipped.
+//! With `--explain` each answer also carries `"explain"`: which form or
+//! format read the text, the fields as written, why this kind, and how far
+//! each format that did not match got. The seller's formats (`FORMATS`) are
+//! read as by the daemon; a line without `sender_id` or `chat_id` is tried
+//! against every format.
 
 use std::io::{BufRead, Write};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Bank, Notification, parse};
+use super::{Bank, Notification};
+use crate::formats::{Explanation, Formats};
 
 /// One input line.
 #[derive(Deserialize)]
@@ -16,6 +23,8 @@ struct Input {
     text: String,
     #[serde(default)]
     sender_id: Option<i64>,
+    #[serde(default)]
+    chat_id: Option<i64>,
     #[serde(default)]
     bank: Option<String>,
 }
@@ -28,6 +37,10 @@ struct Output {
     amount: Option<String>,
     currency: Option<String>,
     card: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explain: Option<Explanation>,
 }
 
 impl From<Notification> for Output {
@@ -38,6 +51,8 @@ impl From<Notification> for Output {
             amount: n.amount.map(|a| a.to_decimal_string()),
             currency: n.currency,
             card: n.card,
+            format: n.format,
+            explain: None,
         }
     }
 }
@@ -51,12 +66,12 @@ enum LineError {
         "bad input line: {0} (expected {{\"text\": \"...\", \"sender_id\"?: 856254490, \"bank\"?: \"kaspi\"}})"
     )]
     Json(#[from] serde_json::Error),
-    #[error("unknown bank {0:?}: use humo, uzcard, nbu or kaspi")]
+    #[error("unknown bank {0:?}: use humo, uzcard, nbu, kaspi, halyk or forte")]
     UnknownBank(String),
 }
 
 /// Parses one input line into its output line.
-fn answer(line: &[u8]) -> Result<Output, LineError> {
+fn answer(line: &[u8], formats: &Formats, explain: bool) -> Result<Output, LineError> {
     let line = std::str::from_utf8(line).map_err(|_| LineError::NotUtf8)?;
     let input: Input = serde_json::from_str(line)?;
     let hint = match input.bank.as_deref() {
@@ -65,10 +80,22 @@ fn answer(line: &[u8]) -> Result<Output, LineError> {
             Some(Bank::from_hint(name).ok_or_else(|| LineError::UnknownBank(name.into()))?)
         }
     };
-    Ok(parse(input.sender_id, hint, &input.text).into())
+    let (sender, chat) = (input.sender_id, input.chat_id);
+    if !explain {
+        return Ok(formats.parse(sender, chat, hint, &input.text).into());
+    }
+    let (note, why) = formats.explain(sender, chat, hint, &input.text);
+    let mut out = Output::from(note);
+    out.explain = Some(why);
+    Ok(out)
 }
 
-pub fn run(mut input: impl BufRead, mut output: impl Write) -> std::io::Result<()> {
+pub fn run(
+    mut input: impl BufRead,
+    mut output: impl Write,
+    formats: &Formats,
+    explain: bool,
+) -> std::io::Result<()> {
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -78,7 +105,7 @@ pub fn run(mut input: impl BufRead, mut output: impl Write) -> std::io::Result<(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let out = match answer(&line) {
+        let out = match answer(&line, formats, explain) {
             Ok(out) => serde_json::to_string(&out),
             Err(e) => serde_json::to_string(&serde_json::json!({ "error": e.to_string() })),
         }
@@ -94,7 +121,7 @@ mod tests {
 
     fn run_on(input: &[u8]) -> Vec<String> {
         let mut out = Vec::new();
-        run(input, &mut out).unwrap();
+        run(input, &mut out, &Formats::default(), false).unwrap();
         String::from_utf8(out)
             .unwrap()
             .lines()

@@ -12,7 +12,7 @@
 use super::card::{self, MaskStyle};
 use super::layout::BotMessage;
 use super::text::Message;
-use super::{Bank, humo, kaspi, uzcard};
+use super::{Bank, forte, halyk, humo, kaspi, uzcard};
 
 /// What the text says about who wrote it.
 #[derive(Debug, Clone, Default)]
@@ -68,8 +68,19 @@ pub fn read(msg: &Message, bot: Option<&BotMessage>) -> Signs {
     if uzcard::is_sms(msg) {
         add(Bank::Uzcard);
     }
-    if kaspi::is_kaspi(msg) {
-        add(Bank::Kaspi);
+    // Kaspi's `LABEL: AMOUNT` lines are the loosest form: a text in a
+    // Kazakh bank's own SMS form is that bank's, not also Kaspi's.
+    let kz_sms = if halyk::is_sms(msg) {
+        Some(Bank::Halyk)
+    } else if forte::is_sms(msg) {
+        Some(Bank::Forte)
+    } else {
+        None
+    };
+    match kz_sms {
+        Some(bank) => add(bank),
+        None if kaspi::is_kaspi(msg) => add(Bank::Kaspi),
+        None => {}
     }
     // In the bot layout only the card field counts (never the merchant line).
     let card = match bot {
@@ -90,7 +101,9 @@ pub fn read(msg: &Message, bot: Option<&BotMessage>) -> Signs {
     // The bots' habits: HUMO opens credits with 🎉 and names its cards
     // (`HUMOCARD *7466`); Uzcard uses 🟢/🔴 and bare stars (`***5982`); NBU
     // uses 💸 with a six-digit prefix (`479091******6905`).
-    if let Some(bot) = bot {
+    // A `+` before a Kazakh SMS amount makes a layout too; its mask is no
+    // bot's habit.
+    if let Some(bot) = bot.filter(|_| kz_sms.is_none()) {
         match bot.header_marker {
             Some('🎉') => add(Bank::Humo),
             Some('🟢' | '🔴') => add(Bank::Uzcard),

@@ -81,6 +81,7 @@ fn sms(msg: &Message) -> Option<Notification> {
         }
     };
     Some(Notification {
+        format: None,
         bank: Bank::Humo,
         kind,
         amount: Some(amount.money),
@@ -100,6 +101,7 @@ fn account_change(msg: &Message) -> Option<Notification> {
     let c = ACCOUNT_CHANGE.captures(&msg.text)?;
     let (amount, rest) = amount::read(c.get(2)?.as_str())?;
     Some(Notification {
+        format: None,
         bank: Bank::Humo,
         kind: Kind::Info,
         amount: Some(amount.money),

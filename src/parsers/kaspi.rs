@@ -3,8 +3,10 @@
 //! `Пополнение: 112 000т` / `В Kaspi Терминале` / `Доступно: 146 003,44т`,
 //! pushes `Kaspi Gold Пополнение: 100 ₸` / `Аспандияр Т.`, deposit SMS
 //! `Kaspi Депозит D-007` / `Проценты за декабрь: +201 569,73т` / `На
-//! Депозите: ...`. The operation is the first labelled amount that is not a
-//! balance (`Доступно`, `На Депозите`); lines may be glued together
+//! Депозите: ...`. The operation is the one labelled amount that is not a
+//! balance (`Доступно`, `На Депозите`); a text with two such amounts
+//! (`Пополнение: 5 000т ... Пополнение: 7 000т`) is `unknown`, as two signed
+//! amounts are in a bot message. Lines may be glued together
 //! (`Перевод: 6000тНа Kaspi GoldДоступно: ...`). Times, when shown, are
 //! Almaty time.
 
@@ -104,11 +106,17 @@ pub fn parse(msg: &Message) -> Notification {
     if all.is_empty() {
         return plain::unrecognised(Bank::Kaspi, msg);
     }
-    let Some(op) = all.iter().find(|e| !names(&e.label, BALANCES)) else {
+    let mut ops = all.iter().filter(|e| !names(&e.label, BALANCES));
+    let Some(op) = ops.next() else {
         // Only balances: a balance notice.
         note.kind = Kind::Info;
         return note;
     };
+    // Two operation amounts: which one is the payment cannot be told (the
+    // bots' rule for two signed amounts), so the text is not understood.
+    if ops.next().is_some() {
+        return note;
+    }
     note.amount = Some(op.amount.money);
     note.currency = Some(op.amount.currency.to_string());
     note.kind = match vocab::vetoed_kind(None, &op.label) {

@@ -20,6 +20,8 @@ pub mod amount;
 pub mod card;
 pub mod command;
 pub mod detect;
+pub mod forte;
+pub mod halyk;
 pub mod humo;
 pub mod kaspi;
 pub mod layout;
@@ -41,6 +43,11 @@ pub enum Bank {
     Uzcard,
     Nbu,
     Kaspi,
+    /// Halyk Bank (Kazakhstan), including the Kazkommertsbank SMS form it
+    /// kept after the merger.
+    Halyk,
+    /// ForteBank (Kazakhstan).
+    Forte,
     Other,
 }
 
@@ -54,12 +61,14 @@ impl Bank {
             Bank::Uzcard => "uzcard",
             Bank::Nbu => "nbu",
             Bank::Kaspi => "kaspi",
+            Bank::Halyk => "halyk",
+            Bank::Forte => "forte",
             Bank::Other => "other",
         }
     }
 
     /// The bank a caller may name for a chat that is not a bank bot
-    /// (`humo`, `uzcard`, `nbu`, `kaspi`; any case). `other` is accepted
+    /// (`humo`, `uzcard`, `nbu`, `kaspi`, `halyk`, `forte`; any case). `other` is accepted
     /// too, as `paycue parse` output and corpus lines carry it, and means
     /// "no bank named": the bank is then read from the text.
     pub fn from_hint(name: &str) -> Option<Bank> {
@@ -68,6 +77,8 @@ impl Bank {
             "uzcard" => Some(Bank::Uzcard),
             "nbu" => Some(Bank::Nbu),
             "kaspi" => Some(Bank::Kaspi),
+            "halyk" => Some(Bank::Halyk),
+            "forte" => Some(Bank::Forte),
             "other" => Some(Bank::Other),
             _ => None,
         }
@@ -87,7 +98,7 @@ impl Bank {
     pub fn zone(self) -> Option<&'static TimeZone> {
         match self {
             Bank::Humo | Bank::Uzcard | Bank::Nbu => when::TASHKENT.as_ref(),
-            Bank::Kaspi => when::ALMATY.as_ref(),
+            Bank::Kaspi | Bank::Halyk | Bank::Forte => when::ALMATY.as_ref(),
             Bank::Other => None,
         }
     }
@@ -135,11 +146,15 @@ pub struct Notification {
     /// purchase or payment): the card holder's own spending refunded, which
     /// never takes back a credit somebody paid in.
     pub refund: bool,
+    /// The seller's format (`FORMATS`) that read the text, by name; `None`
+    /// when a built-in form of `bank` did.
+    pub format: Option<String>,
 }
 
 impl Notification {
     pub fn unknown(bank: Bank) -> Notification {
         Notification {
+            format: None,
             bank,
             kind: Kind::Unknown,
             amount: None,
@@ -170,6 +185,8 @@ pub fn parse(sender_id: Option<i64>, hint: Option<Bank>, text: &str) -> Notifica
         Bank::Uzcard => uzcard::parse(&msg, bot.as_ref()),
         Bank::Nbu => nbu::parse(&msg, bot.as_ref()),
         Bank::Kaspi => kaspi::parse(&msg),
+        Bank::Halyk => halyk::parse(&msg),
+        Bank::Forte => forte::parse(&msg),
         Bank::Other => plain::unrecognised(Bank::Other, &msg),
     };
     // Trust comes from the sender: text in another bank's form is never this

@@ -15,6 +15,7 @@ pub fn notice(bank: Bank, msg: &Message) -> Option<Notification> {
     let kind = vocab::vetoed_kind(None, &msg.lower)?;
     let amount = amount::find(&msg.text);
     Some(Notification {
+        format: None,
         bank,
         kind,
         currency: amount.as_ref().map(|a| a.currency.to_string()),

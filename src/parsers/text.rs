@@ -38,7 +38,7 @@ impl Message {
 /// space, every apostrophe variant to `'`, the minus sign to `-`; drops
 /// invisible characters (variation selectors, zero-width spaces, direction
 /// marks). The zero-width joiner stays: it is part of emoji sequences.
-fn fold_chars(raw: &str) -> String {
+pub fn fold_chars(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.chars().peekable();
     while let Some(c) = chars.next() {

@@ -65,6 +65,7 @@ fn sms(msg: &Message) -> Option<Notification> {
         },
     };
     Some(Notification {
+        format: None,
         bank: Bank::Uzcard,
         kind,
         amount: Some(amount.money),

@@ -110,6 +110,9 @@ const OUTGOING: &[&str] = &[
     "расход",
     "rasxod",
     "погашение",
+    "kartadan",
+    "otpravlen",
+    "esepten",
 ];
 
 /// Headers of incoming operations (they contradict a ➖).
@@ -135,6 +138,9 @@ const INCOMING: &[&str] = &[
     "получен",
     "received",
     "түсім",
+    "kartaga o'tkazma",
+    "esepke alu",
+    "tolyktyru",
 ];
 
 /// Emoji that open a reversal, a decline or a notice.

@@ -37,7 +37,7 @@ fn paycue_parse_answers_each_line_in_order() {
         r#"{"text": "🎉 Пополнение\n➕ 2.200,00 UZS\n📍 NBU P2P HUMOHUMO>tas\n💳 HUMOCARD *7466\n🕓 12:36 02.10.2025\n💰 3.040,61 UZS", "sender_id": 856254490}"#,
         r#"{"text": "Пополнение: 112 000т\nВ Kaspi Терминале", "bank": "kaspi"}"#,
         "this is not json",
-        r#"{"text": "Пополнение: 100 ₸", "bank": "halyk"}"#,
+        r#"{"text": "Пополнение: 100 ₸", "bank": "sber"}"#,
         "",
         r#"{"text": "🟢 OTMENA Pokupka\n➕ 56 000.00 UZS\n💳 ***5982", "sender_id": 915326936}"#,
         r#"{"text": "Chegirmalar mavsumi! https://onelink.to/x"}"#,
@@ -54,7 +54,7 @@ fn paycue_parse_answers_each_line_in_order() {
         lines[1],
         r#"{"bank":"kaspi","kind":"credit","amount":"112000.00","currency":"KZT","card":null}"#
     );
-    for (i, needle) in [(2, "bad input line"), (3, "halyk")] {
+    for (i, needle) in [(2, "bad input line"), (3, "sber")] {
         let v: serde_json::Value = serde_json::from_str(&lines[i]).expect("JSON error line");
         let error = v["error"].as_str().expect("error is a string");
         assert!(error.contains(needle), "{error}");

@@ -97,6 +97,8 @@ fn telegram_desktop_copy_header() {
             paycue::parsers::Bank::Kaspi => "Kaspi.kz",
             paycue::parsers::Bank::Other => "Ipoteka Bank",
             paycue::parsers::Bank::Humo => "HUMO Card",
+            paycue::parsers::Bank::Halyk => "Halyk Bank",
+            paycue::parsers::Bank::Forte => "ForteBank",
         };
         let copied = if t.contains(", [") {
             t.to_string()
