@@ -53,7 +53,8 @@ pub enum Bank {
 
 impl Bank {
     /// Every name `as_str` gives (and `from_hint` reads).
-    pub const NAMES: [&'static str; 5] = ["humo", "uzcard", "nbu", "kaspi", "other"];
+    pub const NAMES: [&'static str; 7] =
+        ["humo", "uzcard", "nbu", "kaspi", "halyk", "forte", "other"];
 
     pub fn as_str(self) -> &'static str {
         match self {
