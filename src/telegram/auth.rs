@@ -320,3 +320,31 @@ fn account_of(user: &tl::enums::User) -> Account {
 fn account_of_user(user: &User) -> Account {
     account_of(&user.raw)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 9 item 3: a Telegram that accepts the connection and never
+    /// answers ends each login call after `CALL_LIMIT` with an error that
+    /// `classify` takes as transient (the terminal says so; nothing hangs).
+    #[tokio::test(start_paused = true)]
+    async fn a_login_call_that_never_answers_ends_after_the_call_limit() {
+        let started = tokio::time::Instant::now();
+        let result: Result<(), InvocationError> = limited(std::future::pending()).await;
+        assert_eq!(started.elapsed(), CALL_LIMIT);
+        match result.map_err(classify) {
+            Err(TgError::Transient(why)) => assert!(why.contains("30 s"), "{why}"),
+            other => panic!("expected a transient failure, got {other:?}"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_login_call_that_answers_in_time_is_not_limited() {
+        let answer = async {
+            tokio::time::sleep(CALL_LIMIT / 2).await;
+            Ok::<u8, InvocationError>(7)
+        };
+        assert!(matches!(limited(answer).await, Ok(7)));
+    }
+}

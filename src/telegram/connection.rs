@@ -88,12 +88,29 @@ pub async fn scan_dialogs(
     wanted: &[i64],
     limit: Duration,
 ) -> Result<(usize, HashMap<i64, PeerRef>), TgError> {
-    let scan = tokio::spawn(scan_task(client.clone(), wanted.to_vec()));
-    let abort = scan.abort_handle();
-    match tokio::time::timeout(limit, scan).await {
+    guarded(
+        "the chat list",
+        scan_task(client.clone(), wanted.to_vec()),
+        limit,
+    )
+    .await
+}
+
+/// Runs `work` in a task of its own with a time limit: a panic in it (grammers
+/// on data it did not expect) or a wait past `limit` is a transient failure of
+/// this one call, never a crashed or stalled paycue. What must stay true: the
+/// task is aborted on timeout (a hung scan holds no connection slot forever).
+pub(super) async fn guarded<T: Send + 'static>(
+    what: &str,
+    work: impl std::future::Future<Output = Result<T, TgError>> + Send + 'static,
+    limit: Duration,
+) -> Result<T, TgError> {
+    let task = tokio::spawn(work);
+    let abort = task.abort_handle();
+    match tokio::time::timeout(limit, task).await {
         Ok(Ok(result)) => result,
         Ok(Err(e)) => Err(TgError::Transient(format!(
-            "the chat list could not be read ({})",
+            "{what} could not be read ({})",
             if e.is_panic() {
                 "grammers panicked on it"
             } else {
@@ -103,7 +120,7 @@ pub async fn scan_dialogs(
         Err(_) => {
             abort.abort();
             Err(TgError::Transient(format!(
-                "the chat list was not read within {} s",
+                "{what} was not read within {} s",
                 limit.as_secs()
             )))
         }
@@ -129,4 +146,49 @@ async fn scan_task(
         }
     }
     Ok((count, found))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 9 item 6: grammers panics on a dialog with an empty user
+    /// (`peer/dialog.rs`); inside the scan that must be a failed scan.
+    #[tokio::test]
+    async fn a_panic_inside_the_scan_is_a_failed_scan() {
+        let scan = async {
+            if std::hint::black_box(true) {
+                panic!("called `Option::unwrap()` on a `None` value");
+            }
+            Ok::<usize, TgError>(0)
+        };
+        match guarded("the chat list", scan, Duration::from_secs(5)).await {
+            Err(TgError::Transient(why)) => assert!(why.contains("panicked"), "{why}"),
+            other => panic!("expected a transient failure, got {other:?}"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_scan_that_never_ends_fails_at_its_limit_and_is_aborted() {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let scan = async move {
+            let _held = tx; // dropped only when the task ends (or is aborted)
+            std::future::pending::<Result<usize, TgError>>().await
+        };
+        match guarded("the chat list", scan, Duration::from_secs(120)).await {
+            Err(TgError::Transient(why)) => assert!(why.contains("within 120 s"), "{why}"),
+            other => panic!("expected a transient failure, got {other:?}"),
+        }
+        // The aborted task drops what it held.
+        assert!(rx.await.is_err(), "the hung scan task was left running");
+    }
+
+    #[tokio::test]
+    async fn a_scan_error_passes_through_unchanged() {
+        let scan = async { Err::<usize, TgError>(TgError::LoggedOut("revoked".into())) };
+        match guarded("the chat list", scan, Duration::from_secs(5)).await {
+            Err(TgError::LoggedOut(_)) => {}
+            other => panic!("expected the scan's own error, got {other:?}"),
+        }
+    }
 }
