@@ -14,6 +14,7 @@ pub mod engine;
 pub mod expiry;
 pub mod formats;
 pub mod http;
+pub mod manual;
 pub mod metrics;
 pub mod model;
 pub mod money;

@@ -81,6 +81,16 @@ pub struct Transaction {
     pub reversed_at: Option<Millis>,
     /// The reversal message's record (a `CreditRecord` of kind `reversal`).
     pub reversal: Option<String>,
+    /// Set when the seller confirmed it by hand (`manual`): who and when.
+    pub manual: Option<ManualMark>,
+}
+
+/// Who settled something by hand and when: the actor's label (`api`,
+/// `console`, `cli@<user>`; never a key or a password) and the time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManualMark {
+    pub by: String,
+    pub at: Millis,
 }
 
 /// What a credit turned out to be.
@@ -196,6 +206,8 @@ pub struct Event {
     pub attempts: Vec<Attempt>,
     /// When the worker may next try it (only while `Pending`).
     pub next_attempt_at: Option<Millis>,
+    /// A `confirm` the seller gave by hand: who and when.
+    pub manual: Option<ManualMark>,
 }
 
 /// What the worker claims: the event plus what its body is built from.

@@ -34,6 +34,7 @@ pub async fn prune_once(engine: &Engine, now: Millis) -> Result<Pruned, StoreErr
         total.transactions += step.transactions;
         total.credits += step.credits;
         total.seen += step.seen;
+        total.audit += step.audit;
         if !step.full(BATCH) {
             break;
         }
@@ -43,6 +44,7 @@ pub async fn prune_once(engine: &Engine, now: Millis) -> Result<Pruned, StoreErr
             transactions = total.transactions,
             credits = total.credits,
             message_ids = total.seen,
+            audit = total.audit,
             "removed records older than RETENTION"
         );
     }

@@ -304,6 +304,96 @@ async fn real_answers_and_webhooks_match_the_document() {
             .0,
         400
     );
+    // Settling by hand: assign the unmatched credit, mark another paid.
+    let unmatched = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["outcome"] == "unmatched")
+        .unwrap()["credit_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, target) = c.call(M::POST, t, t, create(json!(888))).await;
+    let target = target["data"]["transaction_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let assign = "/credits/{id}/assign";
+    let assign_path = format!("/credits/{unmatched}/assign");
+    let to = json!({"transaction_id": target});
+    let send = |v: Value| move |b: reqwest::RequestBuilder| key(b).json(&v);
+    assert_eq!(
+        c.call(M::POST, assign, &assign_path, |b| key(b).body("x"))
+            .await
+            .0,
+        415
+    );
+    assert_eq!(
+        c.call(M::POST, assign, &assign_path, |b| key(b)
+            .header("content-type", "application/json")
+            .body("{"))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        c.call(M::POST, assign, &assign_path, send(json!({})))
+            .await
+            .0,
+        422
+    );
+    let unknown_credit = format!("/credits/{}/assign", unknown.rsplit('/').next().unwrap());
+    assert_eq!(
+        c.call(M::POST, assign, &unknown_credit, send(to.clone()))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        c.call(M::POST, assign, &assign_path, |b| b.json(&json!({})))
+            .await
+            .0,
+        401
+    );
+    let (code, settled) = c
+        .call(M::POST, assign, &assign_path, send(to.clone()))
+        .await;
+    assert_eq!(code, 200, "{settled}");
+    // (The redelivered cancel above may come first.)
+    let manual = loop {
+        let hook = c.app.receiver.next().await.json();
+        if hook["manual"] == true {
+            break hook;
+        }
+    };
+    assert_eq!(
+        c.call(M::POST, assign, &assign_path, send(to.clone()))
+            .await
+            .0,
+        409
+    );
+    let by_hand = "/transactions/{id}/confirm";
+    let (_, cash) = c.call(M::POST, t, t, create(json!(999))).await;
+    let cash = format!(
+        "/transactions/{}/confirm",
+        cash["data"]["transaction_id"].as_str().unwrap()
+    );
+    assert_eq!(c.call(M::POST, by_hand, &cash, key).await.0, 200);
+    let manual_cash = loop {
+        let hook = c.app.receiver.next().await.json();
+        if hook["manual"] == true {
+            break hook;
+        }
+    };
+    assert_eq!(c.call(M::POST, by_hand, &cash, key).await.0, 409);
+    assert_eq!(
+        c.call(M::POST, by_hand, &format!("{unknown}/confirm"), key)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(c.call(M::POST, by_hand, &cash, |b| b).await.0, 401);
     assert_eq!(c.call(M::GET, "/health", "/health", |b| b).await.0, 200);
     assert_eq!(c.call(M::GET, "/metrics", "/metrics", key).await.0, 200);
     assert_eq!(c.call(M::GET, "/metrics", "/metrics", |b| b).await.0, 401);
@@ -320,7 +410,17 @@ async fn real_answers_and_webhooks_match_the_document() {
 
     let payload = &c.doc["webhooks"]["paymentEvent"]["post"]["requestBody"]["content"]["application/json"]
         ["schema"];
-    for (action, body) in [("confirm", confirm), ("late", late), ("cancel", cancelled)] {
+    assert_eq!(
+        (manual["manual"].as_bool(), manual_cash["manual"].as_bool()),
+        (Some(true), Some(true))
+    );
+    for (action, body) in [
+        ("confirm", confirm),
+        ("late", late),
+        ("cancel", cancelled),
+        ("confirm", manual),
+        ("confirm", manual_cash),
+    ] {
         assert_eq!(body["action"], action);
         validate(&c.doc, payload, &body, &format!("{action} webhook"));
     }

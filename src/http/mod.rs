@@ -4,7 +4,8 @@
 //!
 //! This file holds the router, the shared helpers (the success envelope, the
 //! list limit) and the small handlers (credits, health, metrics); the
-//! transaction handlers are in `transactions`, the JSON views in `views`.
+//! transaction handlers are in `transactions`, settling by hand in
+//! `manual`, the JSON views in `views`.
 //! `tests/openapi.rs` reads the `.route(..)` calls below as text, so routes
 //! stay written here, one `.route("path", method(handler))` each.
 
@@ -23,7 +24,9 @@ use crate::model::CreditOutcome;
 
 pub mod auth;
 pub mod error;
+mod manual;
 pub mod openapi;
+pub mod peer;
 pub mod server;
 pub mod timeout;
 mod transactions;
@@ -52,7 +55,9 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/transactions/{id}", get(show))
         .route("/transactions/{id}/cancel", post(cancel))
         .route("/transactions/{id}/redeliver", post(redeliver))
+        .route("/transactions/{id}/confirm", post(manual::confirm))
         .route("/credits", get(credits))
+        .route("/credits/{id}/assign", post(manual::assign))
         .route("/metrics", get(metrics))
         .route_layer(middleware::from_fn_with_state(
             engine.clone(),

@@ -126,10 +126,17 @@ pub async fn serve(
         // Set once a request of this connection reaches the router: before
         // that, there is nothing in flight to finish at shutdown.
         let served = Arc::new(AtomicBool::new(false));
+        // The client's address, for the audit list of manual actions
+        // (`http::peer`).
+        let peer = stream.peer_addr().ok();
         let service = {
             let (router, served) = (router.clone(), served.clone());
-            tower::service_fn(move |req| {
+            tower::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 served.store(true, Ordering::Relaxed);
+                if let Some(peer) = peer {
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                }
                 router.clone().oneshot(req)
             })
         };

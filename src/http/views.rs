@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::model::{CreditRecord, Event, Transaction, rfc3339};
+use crate::model::{CreditRecord, Event, ManualMark, Transaction, rfc3339};
 
 pub fn tx_view(tx: &Transaction) -> Value {
     json!({
@@ -25,6 +25,7 @@ pub fn tx_view(tx: &Transaction) -> Value {
         "late_credits": tx.late_credits,
         "reversed_at": tx.reversed_at.map(rfc3339),
         "reversal": tx.reversal,
+        "manual": tx.manual.as_ref().map(manual_view),
     })
 }
 
@@ -41,7 +42,12 @@ pub(super) fn event_view(e: &Event) -> Value {
         "delivery": e.state,
         "next_attempt_at": e.next_attempt_at.map(rfc3339),
         "attempts": attempts,
+        "manual": e.manual.as_ref().map(manual_view),
     })
+}
+
+fn manual_view(m: &ManualMark) -> Value {
+    json!({"by": m.by, "at": rfc3339(m.at)})
 }
 
 pub(super) fn credit_view(c: &CreditRecord) -> Value {

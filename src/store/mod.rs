@@ -33,7 +33,10 @@
 //!   take back, or whose event queued after the cutoff is still in its
 //!   retries, and dedupe memory shrinks without
 //!   ever accepting again a message id it removed (a chat's ids up to the
-//!   highest one removed stay refused).
+//!   highest one removed stay refused);
+//! - a settlement by hand (`settle_by_hand`) confirms at most once per
+//!   transaction and per credit, in the same atomic step as its outbox
+//!   event and audit entry.
 
 use async_trait::async_trait;
 
@@ -207,12 +210,14 @@ pub struct Pruned {
     pub credits: usize,
     /// Message ids forgotten by dedupe (still refused: see `prune`).
     pub seen: usize,
+    /// Audit entries (manual actions) older than the cutoff.
+    pub audit: usize,
 }
 
 impl Pruned {
     /// Whether any kind filled its batch, so another step may find more.
     pub fn full(&self, max: usize) -> bool {
-        self.transactions >= max || self.credits >= max || self.seen >= max
+        self.transactions >= max || self.credits >= max || self.seen >= max || self.audit >= max
     }
 }
 
@@ -333,6 +338,21 @@ pub trait Store: Send + Sync + 'static {
     /// count as seen (catch-up resumes after the chat's last id, so it never
     /// asks for them; a replay of one is refused).
     async fn prune(&self, now: Millis, cutoff: Millis, max: usize) -> Result<Pruned, StoreError>;
+
+    /// Settles a transaction by hand as `entry` says (`manual`): checks
+    /// that the transaction is pending or expired and the credit, if any,
+    /// matched nothing or came late, then confirms the transaction, gives
+    /// it the credit, queues a `confirm` event marked manual (id
+    /// `entry.event_id`) and appends `entry` to the audit list, in one
+    /// atomic step. Refused: nothing changed.
+    async fn settle_by_hand(
+        &self,
+        entry: &crate::manual::AuditEntry,
+    ) -> Result<crate::manual::ManualOutcome, StoreError>;
+
+    /// The audit list, newest first (`prune` drops entries older than its
+    /// cutoff).
+    async fn audit(&self, limit: usize) -> Result<Vec<crate::manual::AuditEntry>, StoreError>;
 
     /// Whether the store takes writes now (`/health`): Redis answering but
     /// refusing writes is `Unavailable`.

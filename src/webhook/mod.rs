@@ -42,6 +42,11 @@ pub fn body(d: &Delivery) -> String {
         "occurred_at": rfc3339(d.event.created_at),
         "credit": credit,
         "paid_in_time": paid_in_time(d),
+        // A `confirm` the seller gave by hand (console, API or CLI): who
+        // and when; false and null for everything paycue matched itself.
+        "manual": d.event.manual.is_some(),
+        "manual_by": d.event.manual.as_ref().map(|m| m.by.clone()),
+        "manual_at": d.event.manual.as_ref().map(|m| rfc3339(m.at)),
     })
     .to_string()
 }

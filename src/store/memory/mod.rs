@@ -18,6 +18,7 @@ use crate::model::{
 };
 use state::State;
 
+mod manual;
 mod retention;
 mod reversal;
 mod state;
@@ -269,6 +270,24 @@ impl Store for MemoryStore {
         Ok(self
             .lock()?
             .prune(now, cutoff, max, s.grace_ms, s.idempotency_ms))
+    }
+
+    async fn settle_by_hand(
+        &self,
+        entry: &crate::manual::AuditEntry,
+    ) -> Result<crate::manual::ManualOutcome, StoreError> {
+        Ok(self.lock()?.settle_by_hand(entry, self.settings.grace_ms))
+    }
+
+    async fn audit(&self, limit: usize) -> Result<Vec<crate::manual::AuditEntry>, StoreError> {
+        Ok(self
+            .lock()?
+            .audit
+            .iter()
+            .rev()
+            .take(limit)
+            .cloned()
+            .collect())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -73,6 +73,14 @@ impl State {
             *floor = (*floor).max(*msg);
         }
         out.seen = seen.len();
+        let old = self
+            .audit
+            .iter()
+            .take(max)
+            .take_while(|e| e.at <= cutoff)
+            .count();
+        self.audit.drain(..old);
+        out.audit = old;
         self.idempotency.retain(|_, (_, _, until)| *until > now);
         out
     }

@@ -37,6 +37,8 @@ pub(super) struct State {
     /// (card, amount minor) -> (credit date, credit id) of the credits that
     /// confirmed a transaction and were not reversed: what a reversal matches.
     pub(super) paid: HashMap<(String, i64), Vec<(Millis, String)>>,
+    /// Manual actions, oldest first.
+    pub(super) audit: Vec<crate::manual::AuditEntry>,
 }
 
 impl State {
@@ -65,6 +67,7 @@ impl State {
             state: DeliveryState::Pending,
             attempts: Vec::new(),
             next_attempt_at: Some(now),
+            manual: None,
         };
         self.events.insert(id.to_string(), event);
         self.event_order.push(id.to_string());
@@ -214,6 +217,7 @@ impl State {
             last_event: None,
             reversed_at: None,
             reversal: None,
+            manual: None,
         };
         self.held.insert(
             (slot.card.clone(), slot.amount.minor()),

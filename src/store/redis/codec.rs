@@ -12,7 +12,7 @@ use redis::Value;
 use super::StoreError;
 use crate::model::{
     Action, Attempt, CancelReason, CreditKind, CreditOutcome, CreditRecord, DeliveryState, Event,
-    Transaction, TxStatus,
+    ManualMark, Transaction, TxStatus,
 };
 use crate::money::Money;
 
@@ -134,6 +134,7 @@ pub fn transaction(f: &Fields) -> Result<Transaction, StoreError> {
         last_event: f.owned("last_event"),
         reversed_at: f.opt_int("reversed_at")?,
         reversal: f.owned("reversal"),
+        manual: manual(f)?,
     })
 }
 
@@ -208,7 +209,19 @@ pub fn event(f: &Fields, attempts: Vec<String>) -> Result<Event, StoreError> {
         state,
         attempts,
         next_attempt_at: f.opt_int("next_attempt_at")?,
+        manual: manual(f)?,
     })
+}
+
+/// `manual_by` and `manual_at` of a record settled by hand (both or neither).
+fn manual(f: &Fields) -> Result<Option<ManualMark>, StoreError> {
+    match f.owned("manual_by") {
+        None => Ok(None),
+        Some(by) => Ok(Some(ManualMark {
+            by,
+            at: f.int("manual_at")?,
+        })),
+    }
 }
 
 /// The hold of one (card, amount) slot (its key is `paycue:hold:<this>`).

@@ -28,7 +28,8 @@
 //! it count as seen; `seen:<chat>` sets of older versions are read and moved
 //! over) and `last_message` (hash chat -> highest id); `expiry_hold:<holder>`
 //! (expiring) listed in `expiry_holders` (set); `idem:<key>` (string
-//! with a 24 h TTL). `prune.lua` removes what ended before `RETENTION`.
+//! with a 24 h TTL); `audit` (zset of JSON entries of manual actions by
+//! time, `manual.lua`). `prune.lua` removes what ended before `RETENTION`.
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -50,6 +51,7 @@ use errors::map_err;
 
 mod codec;
 mod errors;
+mod manual;
 mod outbox;
 mod reads;
 mod retention;
@@ -82,6 +84,7 @@ static REDELIVER: LazyLock<Script> = script!("redeliver.lua");
 static REVERSE: LazyLock<Script> = script!("reverse.lua");
 static PRUNE: LazyLock<Script> = script!("prune.lua");
 static EXPIRY_HOLD: LazyLock<Script> = script!("expiry_hold.lua");
+static MANUAL: LazyLock<Script> = script!("manual.lua");
 
 pub struct RedisStore {
     client: Result<redis::Client, String>,
@@ -285,6 +288,17 @@ impl Store for RedisStore {
 
     async fn prune(&self, now: Millis, cutoff: Millis, max: usize) -> Result<Pruned, StoreError> {
         retention::prune(self, now, cutoff, max).await
+    }
+
+    async fn settle_by_hand(
+        &self,
+        entry: &crate::manual::AuditEntry,
+    ) -> Result<crate::manual::ManualOutcome, StoreError> {
+        manual::settle_by_hand(self, entry).await
+    }
+
+    async fn audit(&self, limit: usize) -> Result<Vec<crate::manual::AuditEntry>, StoreError> {
+        manual::audit(self, limit).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -32,6 +32,7 @@ pub(super) async fn prune(
         transactions: count(0),
         credits: count(1),
         seen: count(2),
+        audit: count(3),
     })
 }
 

@@ -75,6 +75,7 @@ pub(super) async fn create(
                 last_event: None,
                 reversed_at: None,
                 reversal: None,
+                manual: None,
             }))
         }
         "replayed" => Ok(CreateOutcome::Replayed(tx_of(reply.next())?)),

@@ -15,8 +15,9 @@
 --    chat's `seen_floor` rises to the highest id removed, and ids up to it
 --    stay refused (lib.lua's is_seen). The sets older versions wrote
 --    (`seen:<chat>`) are moved over a batch at a time, as if applied now.
+-- 4. audit entries (manual actions) older than the cutoff.
 -- ARGV: now, cutoff, grace ms, idempotency ms, max, reversal window ms.
--- Returns {transactions, credits, seen} removed.
+-- Returns {transactions, credits, seen, audit} removed.
 local now, cutoff = tonumber(ARGV[1]), tonumber(ARGV[2])
 local grace, idem, max = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local window = tonumber(ARGV[6])
@@ -98,4 +99,6 @@ for _, chat in ipairs(redis.call('HKEYS', P .. 'last_message')) do
     seen = seen + #gone
   end
 end
-return {txs, credits, seen}
+local audit = redis.call('ZRANGEBYSCORE', P .. 'audit', '-inf', ms(cutoff), 'LIMIT', 0, max)
+for _, entry in ipairs(audit) do redis.call('ZREM', P .. 'audit', entry) end
+return {txs, credits, seen, #audit}
