@@ -124,6 +124,15 @@ impl Store for Flaky {
     ) -> Result<paycue::store::Pruned, StoreError> {
         self.inner.prune(now, cutoff, max).await
     }
+    async fn settle_by_hand(
+        &self,
+        entry: &paycue::manual::AuditEntry,
+    ) -> Result<paycue::manual::ManualOutcome, StoreError> {
+        self.inner.settle_by_hand(entry).await
+    }
+    async fn audit(&self, limit: usize) -> Result<Vec<paycue::manual::AuditEntry>, StoreError> {
+        self.inner.audit(limit).await
+    }
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
     }
