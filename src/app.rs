@@ -43,7 +43,8 @@ pub async fn serve(
     // `web::pay`); the connection cap, header timeout and bounded shutdown
     // of `server` still apply to it.
     let app = crate::http::router(engine.clone())
-        .merge(crate::web::pay::router(engine.clone(), stop_rx.clone()));
+        .merge(crate::web::pay::router(engine.clone(), stop_rx.clone()))
+        .merge(crate::web::console::router(engine.clone()));
     let server = server::serve(listener, app, limits, stop_rx.clone());
     let trigger = tokio::spawn(async move {
         shutdown.await;

@@ -109,6 +109,12 @@ pub struct Engine {
     classes: allocation::CardClasses,
     /// This process's name on its expiry hold (`Store::hold_expiry`).
     pub(crate) holder: String,
+    /// Whether a message source is connected (Telegram logged in and
+    /// following, or stdin open), for the console.
+    connected: std::sync::atomic::AtomicBool,
+    /// When this process last received a message from a watched chat (Unix
+    /// ms; 0: none since start), for the console.
+    last_message_at: std::sync::atomic::AtomicI64,
 }
 
 impl Engine {
@@ -122,6 +128,8 @@ impl Engine {
             classes: allocation::CardClasses::of(&config.cards),
             config,
             holder: uuid::Uuid::new_v4().to_string(),
+            connected: false.into(),
+            last_message_at: 0.into(),
         })
     }
 
@@ -180,6 +188,8 @@ impl Engine {
             );
             return Ok(IngestOutcome::Untrusted);
         }
+        self.last_message_at
+            .fetch_max(now_millis(), std::sync::atomic::Ordering::Relaxed);
         let note =
             self.config
                 .formats
@@ -304,6 +314,38 @@ impl Engine {
 
     pub fn is_caught_up(&self) -> bool {
         *self.caught_up.borrow()
+    }
+
+    /// A message source connected (true) or lost its connection (false).
+    pub fn set_connected(&self, connected: bool) {
+        self.connected
+            .store(connected, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.connected.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// When this process last received a message from a watched chat.
+    pub fn last_message_at(&self) -> Option<Millis> {
+        match self
+            .last_message_at
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            0 => None,
+            at => Some(at),
+        }
+    }
+
+    /// Queues the transaction's last webhook event again (same event id)
+    /// and wakes a worker. None: no such transaction, or no event yet.
+    pub async fn redeliver(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let queued = self.store.redeliver(id, now_millis()).await?;
+        if let Some(event_id) = &queued {
+            tracing::info!(transaction_id = %id, event_id = %event_id, "webhook queued again");
+            self.outbox.notify_waiters();
+        }
+        Ok(queued)
     }
 
     /// Watches the expiry gate (true: every source is live).

@@ -56,6 +56,7 @@ pub async fn run_lines<R: AsyncBufRead + Unpin>(
     input: R,
 ) -> std::io::Result<()> {
     engine.mark_caught_up();
+    engine.set_connected(true);
     let mut lines = input.lines();
     while let Some(line) = lines.next_line().await? {
         if line.trim().is_empty() {
@@ -83,6 +84,7 @@ pub async fn run_lines<R: AsyncBufRead + Unpin>(
             }
         }
     }
+    engine.set_connected(false);
     tracing::info!("stdin closed; still serving the API");
     Ok(())
 }

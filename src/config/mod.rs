@@ -19,10 +19,12 @@ use crate::allocation::{CardSpec, DEFAULT_ROUND_STEP};
 use crate::formats::Formats;
 use crate::money::Money;
 
+mod console;
 mod endpoints;
 mod pay;
 mod scalars;
 
+pub use console::{ConsoleSettings, MIN_PASSWORD};
 pub use endpoints::{card_last4, redact_url, redis_url};
 pub use pay::{PaySettings, ReturnUrlError};
 pub use scalars::parse_duration;
@@ -104,6 +106,12 @@ pub struct RawConfig {
     pub card_holder: Option<String>,
     #[arg(long, env = "FORMATS", global = true)]
     pub formats: Option<String>,
+    #[arg(long, env = "CONSOLE_PASSWORD", global = true, hide_env_values = true)]
+    pub console_password: Option<String>,
+    #[arg(long, env = "CONSOLE_IDLE", global = true)]
+    pub console_idle: Option<String>,
+    #[arg(long, env = "CONSOLE_SESSION_MAX", global = true)]
+    pub console_session_max: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,6 +163,8 @@ pub struct Config {
     pub pay: PaySettings,
     /// The seller's bank formats (`FORMATS`), loaded and checked.
     pub formats: Arc<Formats>,
+    /// The seller's web console (`/console`).
+    pub console: ConsoleSettings,
 }
 
 /// Secrets are never printed, not even in debug output.
@@ -303,6 +313,22 @@ impl Config {
         )?;
         let watch_ids = parse_watch_ids(get(&raw.watch_id).as_deref())?;
         let formats = formats_key(get(&raw.formats), &watch_ids)?;
+        let pay = PaySettings::from_keys(
+            get(&raw.public_url),
+            get(&raw.pay_return_origins),
+            get(&raw.pay_lang),
+            get(&raw.shop_name),
+            get(&raw.card_holder),
+            get(&raw.pay_timezone),
+        )?;
+        let console = ConsoleSettings::from_keys(
+            // Not trimmed: spaces may be part of a password.
+            raw.console_password.clone().filter(|p| !p.is_empty()),
+            get(&raw.console_idle),
+            get(&raw.console_session_max),
+            api_key.as_deref(),
+            pay.public_url.as_ref(),
+        )?;
         Ok(Config {
             app_id: app_id_key(get(&raw.app_id))?,
             app_hash: get(&raw.app_hash),
@@ -350,15 +376,9 @@ impl Config {
                 get(&raw.http_request_timeout),
                 Duration::from_secs(15),
             )?,
-            pay: PaySettings::from_keys(
-                get(&raw.public_url),
-                get(&raw.pay_return_origins),
-                get(&raw.pay_lang),
-                get(&raw.shop_name),
-                get(&raw.card_holder),
-                get(&raw.pay_timezone),
-            )?,
+            pay,
             formats: Arc::new(formats),
+            console,
         })
     }
 

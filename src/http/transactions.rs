@@ -246,15 +246,8 @@ pub(super) async fn redeliver(
     if engine.store.get(&id).await?.is_none() {
         return Err(ApiError::not_found("transaction"));
     }
-    match engine
-        .store
-        .redeliver(&id, crate::model::now_millis())
-        .await?
-    {
-        Some(event_id) => {
-            engine.outbox.notify_waiters();
-            Ok(ok(StatusCode::ACCEPTED, json!({"event_id": event_id})))
-        }
+    match engine.redeliver(&id).await? {
+        Some(event_id) => Ok(ok(StatusCode::ACCEPTED, json!({"event_id": event_id}))),
         None => Err(ApiError::new(
             StatusCode::CONFLICT,
             "transaction has no webhook event yet (it is still pending)",

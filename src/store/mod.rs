@@ -43,9 +43,11 @@ use async_trait::async_trait;
 use crate::model::{Attempt, CreditRecord, Delivery, Millis, Transaction, TxStatus};
 use crate::money::Money;
 
+pub mod console;
 pub mod memory;
 pub mod redis;
 
+pub use console::{ConsoleStore, Hits, Persistence};
 pub use memory::MemoryStore;
 pub use redis::RedisStore;
 
@@ -230,7 +232,7 @@ pub enum AttemptResult {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: ConsoleStore + Send + Sync + 'static {
     /// Reserves the first free candidate slot and stores a pending transaction,
     /// in one atomic step.
     async fn create(&self, new: NewTransaction) -> Result<CreateOutcome, StoreError>;

@@ -102,6 +102,7 @@ async fn prepare_and_watch(
         .await
         {
             Ok(mut inbox) => {
+                engine.set_connected(true);
                 let end = watcher::watch(
                     Arc::clone(&engine),
                     &mut inbox,
@@ -115,6 +116,7 @@ async fn prepare_and_watch(
             }
             Err(e) => End::Closed(e.to_string()),
         };
+        engine.set_connected(false);
         conn.close().await;
         let End::Closed(why) = end else { break end };
         // The pool stopped or stopped answering: a new one reconnects from

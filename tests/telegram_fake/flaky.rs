@@ -146,3 +146,25 @@ impl Store for Flaky {
         self.inner.expiry_held().await
     }
 }
+
+#[async_trait]
+impl paycue::store::ConsoleStore for Flaky {
+    async fn session_put(&self, key: &str, value: &str, ttl_ms: i64) -> Result<(), StoreError> {
+        self.inner.session_put(key, value, ttl_ms).await
+    }
+    async fn session_get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.inner.session_get(key).await
+    }
+    async fn session_drop(&self, key: &str) -> Result<(), StoreError> {
+        self.inner.session_drop(key).await
+    }
+    async fn hit(&self, key: &str, window_ms: i64) -> Result<paycue::store::Hits, StoreError> {
+        self.inner.hit(key, window_ms).await
+    }
+    async fn hits(&self, key: &str) -> Result<paycue::store::Hits, StoreError> {
+        self.inner.hits(key).await
+    }
+    async fn persistence(&self) -> Result<paycue::store::Persistence, StoreError> {
+        self.inner.persistence().await
+    }
+}

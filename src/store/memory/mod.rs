@@ -18,6 +18,7 @@ use crate::model::{
 };
 use state::State;
 
+mod console;
 mod manual;
 mod retention;
 mod reversal;
@@ -28,6 +29,8 @@ pub struct MemoryStore {
     state: Mutex<State>,
     /// Until when each holder holds the expiry sweep (its source is behind).
     expiry_hold: Mutex<HashMap<String, std::time::Instant>>,
+    /// The console's sessions and login counters (`console`).
+    console: Mutex<console::Expiring>,
 }
 
 impl MemoryStore {
@@ -36,6 +39,7 @@ impl MemoryStore {
             settings,
             state: Mutex::new(State::default()),
             expiry_hold: Mutex::new(HashMap::new()),
+            console: Mutex::default(),
         }
     }
 

@@ -50,6 +50,7 @@ use codec::Fields;
 use errors::map_err;
 
 mod codec;
+mod console;
 mod errors;
 mod manual;
 mod outbox;

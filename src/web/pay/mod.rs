@@ -32,6 +32,7 @@ mod view;
 
 pub use lang::Lang;
 pub use live::{MAX_WAIT, MAX_WAITERS, POLL_FALLBACK_MS};
+pub use render::secure;
 
 /// What the page handlers share.
 pub struct PayState {
