@@ -6,6 +6,8 @@
 //! `paycue parse` command and the properties (no panic, amount unchanged by
 //! surrounding text).
 
+#[path = "parsers/adversary.rs"]
+mod adversary;
 #[path = "parsers/cli.rs"]
 mod cli;
 #[path = "parsers/formats.rs"]

@@ -19,7 +19,9 @@
 //! (reversal, decline, notice) and by its own `not` words; a `-` before the
 //! amount or two matches make it no credit; and for the three bots (HUMO,
 //! Uzcard, NBU) a built-in form always wins: a format reads a bot's message
-//! only when the built-in forms answer `unknown`.
+//! only when the built-in forms answer `unknown`; in other chats a text a
+//! built-in form reads as a debit, reversal or decline is never a format's
+//! credit.
 
 use std::path::Path;
 
@@ -100,6 +102,10 @@ pub enum FormatsError {
     Format { name: String, problem: String },
 }
 
+/// Far above any seller's file; what is bigger is not a formats file.
+const MAX_FILE_BYTES: u64 = 1 << 20;
+const MAX_FORMATS: usize = 200;
+
 fn bad(name: &str, problem: impl Into<String>) -> FormatsError {
     FormatsError::Format {
         name: name.to_string(),
@@ -110,10 +116,25 @@ fn bad(name: &str, problem: impl Into<String>) -> FormatsError {
 impl Formats {
     /// Reads, compiles and checks the file at `path`.
     pub fn load(path: &Path) -> Result<Formats, FormatsError> {
-        let text = std::fs::read_to_string(path).map_err(|e| FormatsError::Read {
+        use std::io::Read;
+        let read_error = |error: String| FormatsError::Read {
             path: path.display().to_string(),
-            error: e.to_string(),
-        })?;
+            error,
+        };
+        // Read at most one byte past the cap: a huge file (or `/dev/zero`)
+        // is refused without being held in memory.
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(|e| read_error(e.to_string()))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(read_error(format!(
+                "the file is too big (over {} KiB): a formats file holds a few bank texts",
+                MAX_FILE_BYTES / 1024
+            )));
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| read_error("the file is not UTF-8 text: save it as UTF-8".into()))?;
         let mut formats = Formats::from_toml(&text)?;
         formats.path = Some(path.display().to_string());
         Ok(formats)
@@ -127,6 +148,12 @@ impl Formats {
             return Err(FormatsError::Syntax(
                 "no [[format]] table: write at least one, or unset FORMATS".into(),
             ));
+        }
+        if spec.format.len() > MAX_FORMATS {
+            return Err(FormatsError::Syntax(format!(
+                "{} [[format]] tables: at most {MAX_FORMATS}, one per bank text",
+                spec.format.len()
+            )));
         }
         let mut list: Vec<Format> = Vec::new();
         for s in spec.format {
@@ -205,7 +232,26 @@ impl Formats {
         let msg = parsers::text::Message::new(text);
         for format in &mine {
             if let Some(note) = format.read(&msg, why.as_deref_mut()) {
-                return note;
+                if note.kind != Kind::Credit || built_in.is_some() {
+                    return note;
+                }
+                // A text a built-in form knows for a debit, reversal or
+                // decline (a Halyk transfer out whose description holds the
+                // format's words) is never the format's credit.
+                let known = parsers::parse(sender_id, hint, text);
+                if !matches!(known.kind, Kind::Debit | Kind::Reversal | Kind::Declined) {
+                    return note;
+                }
+                if let Some(w) = why.as_deref_mut() {
+                    w.note(format!(
+                        "format {:?} read a credit, but the built-in {} form reads this text as {}: it wins",
+                        format.name,
+                        known.bank.as_str(),
+                        known.kind.as_str()
+                    ));
+                    w.built_in(&known, sender_id, hint);
+                }
+                return known;
             }
         }
         built_in.unwrap_or_else(|| {

@@ -75,6 +75,11 @@ impl NumberStyle {
     }
 }
 
+/// No bank's credit sentence is longer; a longer template is a pasted
+/// file, and its start-up check would compile one regex per piece.
+const MAX_TEMPLATE_CHARS: usize = 1000;
+const MAX_PLACEHOLDERS: usize = 16;
+
 /// Any style paycue's own rule accepts (see `parsers::amount`).
 const ANY_NUMBER: &str = r"\d{1,3}(?:[ .,']\d{3})+(?:[.,]\d{1,2})?|\d{1,15}(?:[.,]\d{1,2})?";
 
@@ -143,6 +148,18 @@ impl Template {
         let mut pattern = String::from("(?is)");
         let mut prefixes = Vec::new();
         let (mut amounts, mut currencies, mut cards, mut words) = (0, 0, 0, 0);
+        if folded.chars().count() > MAX_TEMPLATE_CHARS
+            || folded.matches('{').count() > MAX_PLACEHOLDERS
+        {
+            return Err(format!(
+                "{:?}...: the template is too long (at most {MAX_TEMPLATE_CHARS} characters and {MAX_PLACEHOLDERS} placeholders): copy only the credit sentence of the bank's text",
+                folded.chars().take(40).collect::<String>()
+            ));
+        }
+        // Letters of the bank's words on each side of `{amount}` up to the
+        // nearest `{*}`: what pins the amount to its place in the text.
+        let (mut since_any, mut before_amount, mut after_amount) = (0, None, None::<usize>);
+        let mut after_closed = false;
         let mut rest = folded.as_str();
         while !rest.is_empty() {
             let (piece, after) = match rest.find('{') {
@@ -154,7 +171,11 @@ impl Template {
                     let piece = match name {
                         "amount" => {
                             amounts += 1;
-                            format!(r"(?P<sign>[+-]?) ?(?P<amount>{number})")
+                            before_amount.get_or_insert(since_any);
+                            after_amount.get_or_insert(0);
+                            // `\b{start-half}`: never a number's tail (`*1234 500` is not
+                            // `234 500`).
+                            format!(r"(?P<sign>[+-]?) ?\b{{start-half}}(?P<amount>{number})")
                         }
                         "currency" => {
                             currencies += 1;
@@ -164,7 +185,11 @@ impl Template {
                             cards += 1;
                             r"(?P<card>[A-Za-z]{0,12}\d{0,6}[*•·xX#]{0,12} ?\d{3,6})".to_string()
                         }
-                        "*" => ".*?".to_string(),
+                        "*" => {
+                            since_any = 0;
+                            after_closed |= after_amount.is_some();
+                            ".*?".to_string()
+                        }
                         other => {
                             return Err(format!(
                                 "{source:?}: unknown placeholder {{{other}}}: use {{amount}}, {{currency}}, {{card}} or {{*}}"
@@ -177,6 +202,11 @@ impl Template {
                     let end = found.unwrap_or(rest.len());
                     let literal = &rest[..end];
                     words += literal.chars().filter(|c| c.is_alphabetic()).count();
+                    let own = own_letters(literal);
+                    since_any += own;
+                    if let Some(after) = after_amount.as_mut().filter(|_| !after_closed) {
+                        *after += own;
+                    }
                     (literal_pattern(literal), &rest[end..])
                 }
             };
@@ -201,6 +231,11 @@ impl Template {
                 "{source:?}: keep the bank's own words around {{amount}} (at least 3 letters), so the template cannot match any number"
             ));
         }
+        if before_amount.unwrap_or(0) + after_amount.unwrap_or(0) < 3 {
+            return Err(format!(
+                "{source:?}: {{amount}} needs the bank's own words next to it, with no {{*}} between (at least 3 letters; a currency code does not count), or it reads whatever number is there, a balance or a card: write the words around the amount, e.g. \"Summa: {{amount}} {{currency}}\""
+            ));
+        }
         let regex = Regex::new(&pattern).map_err(|e| format!("{source:?}: {e}"))?;
         Ok(Template {
             source: source.to_string(),
@@ -219,9 +254,35 @@ impl Template {
     pub fn find(&self, text: &str) -> Option<Found> {
         let c = self.regex.captures(text)?;
         let get = |n: &str| c.name(n).map(|m| m.as_str().to_string());
+        // A number the template cut short (`1 500 000` read as `1` in the
+        // `1,234.56` style) is taken whole, so it fails as an amount rather
+        // than reading as a smaller one.
+        let amount = c.name("amount").map_or(String::new(), |m| {
+            let tail = &text[m.end()..];
+            let mut end = 0;
+            let b = tail.as_bytes();
+            while end < b.len() {
+                if b[end].is_ascii_digit() {
+                    end += 1;
+                } else if matches!(b[end], b' ' | b'.' | b',' | b'\'')
+                    && b.get(end + 1).is_some_and(u8::is_ascii_digit)
+                {
+                    end += 2;
+                } else {
+                    break;
+                }
+            }
+            // Digits right after a card mask's stars (`***123 500.00`) are
+            // the card's: the match is kept with its star, so it is no amount.
+            let start = match text[..m.start()].char_indices().next_back() {
+                Some((i, '*' | '•' | '·' | '#')) => i,
+                _ => m.start(),
+            };
+            text[start..m.end() + end].to_string()
+        });
         Some(Found {
             sign: get("sign").and_then(|s| s.chars().next()),
-            amount: get("amount").unwrap_or_default(),
+            amount,
             currency: get("currency"),
             card: get("card"),
             matches: self.regex.find_iter(text).take(2).count(),
@@ -237,6 +298,17 @@ impl Template {
             .last()
             .map(|(s, _)| s.as_str())
     }
+}
+
+/// Letters of a literal piece that are the bank's words: a currency code or
+/// sign (`KZT`, `т`) is written next to every balance too, so it does not
+/// count.
+fn own_letters(literal: &str) -> usize {
+    literal
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !amount::read_currency(w).is_some_and(|(_, rest)| rest.is_empty()))
+        .map(|w| w.chars().count())
+        .sum()
 }
 
 /// A literal piece: spaces match any spacing, letters any case.

@@ -66,7 +66,7 @@ enum LineError {
         "bad input line: {0} (expected {{\"text\": \"...\", \"sender_id\"?: 856254490, \"bank\"?: \"kaspi\"}})"
     )]
     Json(#[from] serde_json::Error),
-    #[error("unknown bank {0:?}: use humo, uzcard, nbu, kaspi, halyk or forte")]
+    #[error("unknown bank {0:?}: use humo, uzcard, nbu, kaspi, halyk, forte or other")]
     UnknownBank(String),
 }
 
@@ -76,6 +76,9 @@ fn answer(line: &[u8], formats: &Formats, explain: bool) -> Result<Output, LineE
     let input: Input = serde_json::from_str(line)?;
     let hint = match input.bank.as_deref() {
         None => None,
+        // A bank paycue has no name for (the corpus writes `other-kz`): no
+        // bank named, as `other`; the bank is read from the text.
+        Some(name) if name.trim().to_ascii_lowercase().starts_with("other-") => Some(Bank::Other),
         Some(name) => {
             Some(Bank::from_hint(name).ok_or_else(|| LineError::UnknownBank(name.into()))?)
         }

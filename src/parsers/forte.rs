@@ -22,7 +22,13 @@ static VNESENIE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?is)^\s*vnesenie\s+nalichn\w*\s+(\d.*)$").expect("static regex")
 });
 static TRANSFER_IN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?is)\bna\s+kartu\s+(\S+)\s+sdelan\s+perevod\s+(\d.*)$").expect("static regex")
+    // Anchored at the start (after the bank's own date and time): the
+    // sentence inside another text (`Vy otpravili: Na kartu ...`) is no
+    // transfer to this card.
+    Regex::new(
+        r"(?is)^\s*(?:\d{2}\.\d{2}\.\d{4}\s+\d{1,2}:\d{2}\.?\s*)?na\s+kartu\s+(\S+)\s+sdelan\s+perevod\s+(\d.*)$",
+    )
+    .expect("static regex")
 });
 static KARTA: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\bkarta\s+(\S+)").expect("static regex"));

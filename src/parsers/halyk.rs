@@ -106,8 +106,24 @@ fn read(msg: &Message) -> Option<Notification> {
     None
 }
 
+/// Top-ups of something other than the card (`Popolnenie mobilnogo`,
+/// `Depozitti tolyktyru/Popolnenie depozita`): the card pays them, so their
+/// "top-up" word is no credit to the card.
+const OTHER_TOP_UPS: &[&str] = &[
+    "depozit",
+    "депозит",
+    "mobil",
+    "мобил",
+    "telefon",
+    "телефон",
+    "koshel",
+    "кошел",
+    "wallet",
+];
+
 /// A kind from operation words: a veto first, then one direction only.
 fn kind_of(op: &str, incoming: bool, outgoing: bool, msg: &Message) -> Kind {
+    let incoming = incoming && !has_any(op, OTHER_TOP_UPS);
     match vocab::vetoed_kind(None, op) {
         Some(kind) => kind,
         None => match (incoming, outgoing) {
@@ -138,23 +154,45 @@ fn bilingual(msg: &Message) -> Option<Notification> {
         return None;
     }
     let header = format!("{} {}", &c[2], &c[3]).to_lowercase();
-    let kind = kind_of(
+    let kind = match kind_of(
         &header,
         has_any(&header, BILINGUAL_IN),
         has_any(&header, BILINGUAL_OUT),
         msg,
-    );
+    ) {
+        // The description (`; Cashback za pokupki;`) says what came in.
+        Kind::Credit if vocab::says_income(&description(after)) => Kind::Info,
+        kind => kind,
+    };
     Some(note(kind, a, card::mask_last4(&c[1]), msg))
+}
+
+/// The bilingual form's description: the text after the amount up to its
+/// available-balance line.
+fn description(after: &str) -> String {
+    let lower = after.to_lowercase();
+    match lower.find("kartadaghy") {
+        Some(end) => lower[..end].to_string(),
+        None => lower,
+    }
 }
 
 fn way4(msg: &Message) -> Option<Notification> {
     let body = WAY4.captures(&msg.text)?.get(1)?.as_str();
     if let Some(c) = WAY4_SIGNED.captures(body) {
-        let (a, _) = amount::read(&c[3])?;
+        let (a, after) = amount::read(&c[3])?;
+        // The sign gives the direction, and the description after the
+        // amount may veto it as for a bot's signed line: a cashback or
+        // interest is the bank's money (`info`), an `Oplata` with `+` is
+        // not understood.
+        let after = after.to_lowercase();
         let kind = match (vocab::declined_or_reversed(&msg.lower), &c[2]) {
             (Some(kind), _) => kind,
-            (None, "+") if vocab::credit_is_safe(&msg.lower) => Kind::Credit,
-            (None, "-") => Kind::Debit,
+            (None, "+") => match vocab::signed_kind(None, &after, vocab::Sign::In) {
+                Kind::Credit if !vocab::credit_is_safe(&msg.lower) => Kind::Unknown,
+                kind => kind,
+            },
+            (None, "-") => vocab::signed_kind(None, &after, vocab::Sign::Out),
             _ => Kind::Unknown,
         };
         return Some(note(kind, a, card::mask_last4(&c[1]), msg));
@@ -185,9 +223,12 @@ fn russian(msg: &Message) -> Option<Notification> {
     let c = RUSSIAN.captures(&msg.text)?;
     let a = amount::exact(&c[2])?;
     let op = c[1].to_lowercase();
+    // `Перевод на карту` names where the money went, not whose card it is:
+    // in the payer's SMS it is outgoing (so the Way4 `Perevod na kartu` is
+    // unknown too). Only a word that says "in" makes a credit.
     let kind = kind_of(
         &op,
-        vocab::says_incoming(&op),
+        vocab::says_incoming(&op) && !op.contains("перевод на карт"),
         vocab::says_outgoing(&op),
         msg,
     );

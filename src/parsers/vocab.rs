@@ -23,7 +23,15 @@ const DECLINED: &[&str] = &[
     "отказ",
     "declined",
     "отклонен",
+    "отклонён",
     "otklonen",
+    "reject",
+    "не выполнен",
+    "ne vypolnen",
+    "не проведен",
+    "ne proveden",
+    "failed",
+    "bajarilmadi",
     "rad etil",
     "insufficient",
     "muvaffaqiyatsiz",
@@ -39,10 +47,15 @@ const DECLINED: &[&str] = &[
 
 /// Reversals and refunds: money came back, nobody paid.
 const REVERSED: &[&str] = &[
-    "otmena",
-    "отмена",
+    // Stems: `отменено`, `отменён` and `otmeneno` are reversals too.
+    "otmen",
+    "отмен",
     "vozvrat",
     "возврат",
+    "возвращ",
+    "vozvrash",
+    "revers",
+    "қайтар",
     "bekor",
     "qaytar",
     "refund",
@@ -83,6 +96,10 @@ const INCOME: &[&str] = &[
     "bonus",
     "бонус",
     "вознагражден",
+    // Transliterated Russian, as Kazakh bank SMS write it.
+    "voznagrazhden",
+    "procent",
+    "protsent",
 ];
 
 /// Headers of outgoing operations (they contradict a ➕).
@@ -165,6 +182,12 @@ pub fn says_incoming(lower: &str) -> bool {
 
 pub fn says_outgoing(lower: &str) -> bool {
     has_any(lower, OUTGOING)
+}
+
+/// Income that is the bank's, not a payment: cashback, interest, a bonus
+/// (for a description after the amount, where the header said only "in").
+pub fn says_income(lower: &str) -> bool {
+    has_any(lower, INCOME)
 }
 
 /// The kind a header states by itself, before any sign: a decline, a

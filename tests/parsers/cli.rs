@@ -89,3 +89,25 @@ fn paycue_parse_answers_the_corpus_file_as_is() {
         }
     }
 }
+
+/// The Kazakh corpus file as is: its `bank` of `other-kz` (a bank paycue
+/// has no name for) is no error, the bank is read from the text, and every
+/// answer matches the entry.
+#[test]
+fn paycue_parse_answers_the_kz_corpus_file_as_is() {
+    let raw = include_str!("../fixtures/kz-sms.jsonl");
+    let (code, lines) = paycue_parse(raw);
+    assert_eq!(code, Some(0));
+    let expected: Vec<serde_json::Value> = raw
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("fixture JSON"))
+        .collect();
+    assert_eq!(lines.len(), expected.len());
+    for (want, got) in expected.iter().zip(&lines) {
+        let got: serde_json::Value = serde_json::from_str(got).expect("JSON answer");
+        assert!(got.get("error").is_none(), "{} {got}", want["id"]);
+        for key in ["kind", "amount", "currency", "card"] {
+            assert_eq!(got[key], want[key], "{} {key}: {got}", want["id"]);
+        }
+    }
+}
