@@ -30,7 +30,7 @@ pub mod peer;
 pub mod server;
 pub mod timeout;
 mod transactions;
-mod views;
+pub mod views;
 
 pub use error::ApiError;
 pub use views::tx_view;

@@ -22,6 +22,7 @@ mod console;
 mod manual;
 mod retention;
 mod reversal;
+mod scan;
 mod state;
 
 pub struct MemoryStore {
@@ -244,6 +245,15 @@ impl Store for MemoryStore {
             event.next_attempt_at = Some(now);
         }
         Ok(Some(last))
+    }
+
+    async fn scan(
+        &self,
+        status: Option<TxStatus>,
+        before: Option<crate::listing::Cursor>,
+        count: usize,
+    ) -> Result<crate::listing::Scanned, StoreError> {
+        Ok(self.lock()?.scan(status, before, count))
     }
 
     async fn events(&self, transaction_id: &str) -> Result<Vec<Event>, StoreError> {
