@@ -56,6 +56,15 @@ pub enum Command {
     Demo(crate::demo::DemoArgs),
     /// Check settings, Redis, the Telegram session and WEBHOOK_URL; print a checklist.
     Check(crate::check::CheckArgs),
+    /// Transactions: list, show, confirm by hand (talks to Redis directly).
+    #[command(subcommand)]
+    Tx(crate::ops::TxCommand),
+    /// Credits that matched nothing or came late, newest first.
+    Credits(crate::ops::CreditsArgs),
+    /// Pay a pending or expired transaction with an unmatched or late credit.
+    Assign(crate::ops::AssignArgs),
+    /// Export transactions as CSV or XLSX for a date range and filter.
+    Export(crate::ops::ExportArgs),
 }
 
 #[derive(clap::Args, Debug, Default)]
@@ -114,7 +123,13 @@ pub fn main() -> ExitCode {
         &config,
         matches!(
             command,
-            Command::Demo(_) | Command::Parse(_) | Command::Check(_)
+            Command::Demo(_)
+                | Command::Parse(_)
+                | Command::Check(_)
+                | Command::Tx(_)
+                | Command::Credits(_)
+                | Command::Assign(_)
+                | Command::Export(_)
         ),
     );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -165,6 +180,10 @@ async fn dispatch(command: Command, config: Config) -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
+        Command::Tx(c) => crate::ops::run(crate::ops::Op::Tx(c), config).await,
+        Command::Credits(a) => crate::ops::run(crate::ops::Op::Credits(a), config).await,
+        Command::Assign(a) => crate::ops::run(crate::ops::Op::Assign(a), config).await,
+        Command::Export(a) => crate::ops::run(crate::ops::Op::Export(a), config).await,
         Command::Demo(args) => match crate::demo::run(args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -175,7 +194,8 @@ async fn dispatch(command: Command, config: Config) -> ExitCode {
     }
 }
 
-fn settings(config: &Config) -> StoreSettings {
+/// The store settings the daemon runs with (the commands use the same).
+pub fn store_settings(config: &Config) -> StoreSettings {
     StoreSettings {
         grace_ms: config.amount_hold.as_millis() as i64,
         ..StoreSettings::default()
@@ -186,9 +206,9 @@ async fn run(args: RunArgs, config: Config) -> ExitCode {
     let store: Arc<dyn Store> = match args.store {
         StoreKind::Memory => {
             tracing::warn!("--store memory: transactions are lost when paycue stops");
-            Arc::new(MemoryStore::new(settings(&config)))
+            Arc::new(MemoryStore::new(store_settings(&config)))
         }
-        StoreKind::Redis => Arc::new(RedisStore::open(&config.redis_url, settings(&config))),
+        StoreKind::Redis => Arc::new(RedisStore::open(&config.redis_url, store_settings(&config))),
     };
     // Signal handlers first: a SIGTERM from here on means a clean shutdown.
     let signal = crate::app::shutdown_signal();

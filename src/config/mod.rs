@@ -100,6 +100,10 @@ pub struct RawConfig {
     pub pay_lang: Option<String>,
     #[arg(long, env = "PAY_TIMEZONE", global = true)]
     pub pay_timezone: Option<String>,
+    /// The seller's time zone: exports, the console and the commands show
+    /// times in it.
+    #[arg(long = "tz", env = "TZ", global = true)]
+    pub tz: Option<String>,
     #[arg(long, env = "SHOP_NAME", global = true)]
     pub shop_name: Option<String>,
     #[arg(long, env = "CARD_HOLDER", global = true)]
@@ -128,6 +132,8 @@ pub struct Config {
     pub tg_phone: Option<String>,
     pub session_dir: String,
     pub redis_url: String,
+    /// `TZ`: the seller's time zone (exports, the console, the commands).
+    pub tz: jiff::tz::TimeZone,
     pub workers: usize,
     pub webhook_url: Option<reqwest::Url>,
     pub watch_ids: Vec<i64>,
@@ -199,6 +205,34 @@ pub struct ConfigError {
     pub key: &'static str,
     pub problem: String,
     pub fix: String,
+}
+
+/// `TZ`: an IANA name (`Asia/Tashkent`, the default), as the C library
+/// also reads it (`:Asia/Tashkent`, a path to a zone file such as
+/// `/etc/localtime`), or a POSIX rule (`UTC0`, `<+05>-5`): a host that
+/// already sets `TZ` for other programs keeps working.
+fn time_zone(value: Option<String>) -> Result<jiff::tz::TimeZone, ConfigError> {
+    let Some(value) = value else {
+        return Ok(jiff::tz::TimeZone::get("Asia/Tashkent")
+            .unwrap_or_else(|_| jiff::tz::TimeZone::fixed(jiff::tz::offset(5))));
+    };
+    let name = value.trim().trim_start_matches(':');
+    let found = if name.starts_with('/') {
+        std::fs::read(name)
+            .ok()
+            .and_then(|data| jiff::tz::TimeZone::tzif(name, &data).ok())
+    } else {
+        jiff::tz::TimeZone::get(name)
+            .or_else(|_| jiff::tz::TimeZone::posix(name))
+            .ok()
+    };
+    found.ok_or_else(|| {
+        bad(
+            "TZ",
+            format!("'{value}' is not a known time zone"),
+            "set TZ to an IANA name such as Asia/Tashkent or Asia/Almaty (or leave it unset for Asia/Tashkent)",
+        )
+    })
 }
 
 fn bad(key: &'static str, problem: impl Into<String>, fix: impl Into<String>) -> ConfigError {
@@ -379,6 +413,7 @@ impl Config {
             pay,
             formats: Arc::new(formats),
             console,
+            tz: time_zone(get(&raw.tz))?,
         })
     }
 

@@ -31,7 +31,7 @@ pub mod server;
 mod stall;
 pub mod timeout;
 mod transactions;
-mod views;
+pub mod views;
 
 pub use error::ApiError;
 pub use views::tx_view;

@@ -198,6 +198,13 @@ pub(super) async fn show(
 pub(super) struct ListQuery {
     status: Option<String>,
     limit: Option<usize>,
+    from: Option<String>,
+    to: Option<String>,
+    card: Option<String>,
+    amount: Option<String>,
+    q: Option<String>,
+    /// `X-Next-Cursor` of the previous page.
+    cursor: Option<u64>,
 }
 
 pub(super) async fn list(
@@ -216,11 +223,30 @@ pub(super) async fn list(
             )
         })?),
     };
-    let txs = engine.store.list(status, limit_of(q.limit)?).await?;
-    Ok(ok(
+    let filter = crate::listing::FilterQuery {
+        status: None,
+        from: q.from,
+        to: q.to,
+        card: q.card,
+        amount: q.amount,
+        q: q.q,
+    }
+    .parse(&engine.config.tz)
+    .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let filter = crate::listing::TxFilter { status, ..filter };
+    let page = engine
+        .transactions(&filter, q.cursor, limit_of(q.limit)?)
+        .await?;
+    let mut resp = ok(
         StatusCode::OK,
-        Value::Array(txs.iter().map(tx_view).collect()),
-    ))
+        Value::Array(page.transactions.iter().map(tx_view).collect()),
+    );
+    // The next page: pass it back as `cursor` (absent: nothing more).
+    if let Some(next) = page.next {
+        resp.headers_mut()
+            .insert("x-next-cursor", axum::http::HeaderValue::from(next));
+    }
+    Ok(resp)
 }
 
 pub(super) async fn cancel(

@@ -29,7 +29,7 @@ pub fn tx_view(tx: &Transaction) -> Value {
     })
 }
 
-pub(super) fn event_view(e: &Event) -> Value {
+pub fn event_view(e: &Event) -> Value {
     let attempts: Vec<Value> = e
         .attempts
         .iter()
@@ -50,7 +50,7 @@ fn manual_view(m: &ManualMark) -> Value {
     json!({"by": m.by, "at": rfc3339(m.at)})
 }
 
-pub(super) fn credit_view(c: &CreditRecord) -> Value {
+pub fn credit_view(c: &CreditRecord) -> Value {
     json!({
         "credit_id": c.id,
         "kind": c.kind,

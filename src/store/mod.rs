@@ -324,6 +324,16 @@ pub trait Store: ConsoleStore + Send + Sync + 'static {
         now: Millis,
     ) -> Result<Option<String>, StoreError>;
 
+    /// Up to `count` transactions (of `status`, or all) created before the
+    /// one with counter `before` (none: the newest), newest first, each with
+    /// its creation counter; `more` when the listing goes on past them.
+    async fn scan(
+        &self,
+        status: Option<TxStatus>,
+        before: Option<crate::listing::Cursor>,
+        count: usize,
+    ) -> Result<crate::listing::Scanned, StoreError>;
+
     /// The events of a transaction, oldest first, with their attempts.
     async fn events(&self, transaction_id: &str) -> Result<Vec<crate::model::Event>, StoreError>;
 

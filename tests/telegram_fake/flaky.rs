@@ -134,6 +134,14 @@ impl Store for Flaky {
     async fn audit(&self, limit: usize) -> Result<Vec<paycue::manual::AuditEntry>, StoreError> {
         self.inner.audit(limit).await
     }
+    async fn scan(
+        &self,
+        status: Option<TxStatus>,
+        before: Option<u64>,
+        count: usize,
+    ) -> Result<paycue::listing::Scanned, StoreError> {
+        self.inner.scan(status, before, count).await
+    }
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
     }

@@ -22,6 +22,7 @@ mod console;
 mod manual;
 mod retention;
 mod reversal;
+mod scan;
 mod state;
 
 pub struct MemoryStore {
@@ -253,6 +254,15 @@ impl Store for MemoryStore {
             st.series.insert(last.clone(), done);
         }
         Ok(Some(last))
+    }
+
+    async fn scan(
+        &self,
+        status: Option<TxStatus>,
+        before: Option<crate::listing::Cursor>,
+        count: usize,
+    ) -> Result<crate::listing::Scanned, StoreError> {
+        Ok(self.lock()?.scan(status, before, count))
     }
 
     async fn events(&self, transaction_id: &str) -> Result<Vec<Event>, StoreError> {

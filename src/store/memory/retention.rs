@@ -45,6 +45,7 @@ impl State {
         }
         for id in &gone {
             self.remove_transaction(id, now);
+            self.seq.remove(id);
         }
         out.transactions = gone.len();
         self.order.drain(..gone.len());

@@ -44,6 +44,9 @@ pub(super) struct State {
     /// (card, amount minor) -> (credit date, credit id) of the credits that
     /// confirmed a transaction and were not reversed: what a reversal matches.
     pub(super) paid: HashMap<(String, i64), Vec<(Millis, String)>>,
+    /// Creation counter of each transaction (what listings page by).
+    pub(super) seq: HashMap<String, u64>,
+    pub(super) next_seq: u64,
     /// Manual actions, oldest first.
     pub(super) audit: Vec<crate::manual::AuditEntry>,
 }
@@ -233,6 +236,8 @@ impl State {
         self.deadlines.insert((tx.expires_at, tx.id.clone()));
         self.txs.insert(tx.id.clone(), tx.clone());
         self.order.push(tx.id.clone());
+        self.next_seq += 1;
+        self.seq.insert(tx.id.clone(), self.next_seq);
         if let Some((key, fingerprint)) = new.idempotency {
             let until = now + idempotency_ms;
             self.idempotency

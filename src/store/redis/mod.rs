@@ -57,6 +57,7 @@ mod outbox;
 mod reads;
 mod retention;
 mod reversal;
+mod scan;
 mod writes;
 
 /// Every key paycue writes starts with this.
@@ -278,6 +279,15 @@ impl Store for RedisStore {
         now: Millis,
     ) -> Result<Option<String>, StoreError> {
         outbox::redeliver(self, transaction_id, now).await
+    }
+
+    async fn scan(
+        &self,
+        status: Option<TxStatus>,
+        before: Option<crate::listing::Cursor>,
+        count: usize,
+    ) -> Result<crate::listing::Scanned, StoreError> {
+        scan::scan(self, status, before, count).await
     }
 
     async fn events(&self, transaction_id: &str) -> Result<Vec<Event>, StoreError> {

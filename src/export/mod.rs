@@ -1,0 +1,92 @@
+//! Export of transactions for the accountant: CSV and XLSX, one row per
+//! transaction, for a date range and a filter (`listing::TxFilter`). Used
+//! by `paycue export` and, through [`to_temp_file`], by the console's
+//! download route.
+//!
+//! Decisions: every metadata key gets a column of its own, so the set of
+//! keys must be known before the header is written; the export reads the
+//! matching transactions twice (a first pass collects the keys, the second
+//! writes the rows), a chunk at a time, so memory holds one chunk and the
+//! key names, never the rows. At most `columns::MAX_META_COLUMNS` keys get
+//! a column; the rest of a row's metadata (and a key first seen between the
+//! passes) goes, as JSON, into a last `metadata_other` column. Amounts are
+//! numbers with the currency in its own column; times are in the seller's
+//! time zone (`TZ`). What must stay true: a cell is never a formula (CSV
+//! text that a spreadsheet would read as one is prefixed with `'`).
+
+use std::path::Path;
+
+use crate::engine::Engine;
+use crate::listing::TxFilter;
+use crate::store::StoreError;
+
+pub mod columns;
+mod csv_out;
+mod xlsx_out;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Csv,
+    Xlsx,
+}
+
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// What to export.
+#[derive(Debug, Clone)]
+pub struct Export {
+    pub filter: TxFilter,
+    pub format: Format,
+    /// Times are written in this zone (the `TZ` setting).
+    pub tz: jiff::tz::TimeZone,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot write the export: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("cannot write the CSV: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("cannot write the XLSX: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+}
+
+/// Writes the export to `path`; returns the number of rows (transactions).
+pub async fn to_path(engine: &Engine, export: &Export, path: &Path) -> Result<usize, ExportError> {
+    let keys = columns::metadata_keys(engine, &export.filter).await?;
+    let header = columns::header(&keys);
+    match export.format {
+        Format::Csv => csv_out::write(engine, export, &keys, &header, path).await,
+        Format::Xlsx => xlsx_out::write(engine, export, &keys, &header, path).await,
+    }
+}
+
+/// Writes the export to a new temporary file (removed when the handle is
+/// dropped), for a caller that streams it on (an HTTP response).
+pub async fn to_temp_file(
+    engine: &Engine,
+    export: &Export,
+) -> Result<(tempfile::NamedTempFile, usize), ExportError> {
+    let file = tempfile::Builder::new()
+        .prefix("paycue-export-")
+        .suffix(&format!(".{}", export.format.extension()))
+        .tempfile()?;
+    let rows = to_path(engine, export, file.path()).await?;
+    Ok((file, rows))
+}

@@ -1,0 +1,168 @@
+//! The seller's commands over SSH (issue 11), run as the real binary
+//! against a real Redis: `paycue tx list|show|confirm`, `paycue credits`,
+//! `paycue assign`, `paycue export`; a refusal exits 1 with the reason.
+
+mod support;
+
+use std::process::Stdio;
+use std::sync::Arc;
+
+use paycue::engine::{Engine, IncomingMessage, IngestOutcome};
+use paycue::store::{ApplyOutcome, RedisStore, Store};
+use serde_json::json;
+use support::RedisServer;
+
+struct Run {
+    code: i32,
+    out: String,
+    err: String,
+}
+
+async fn paycue(redis: &str, dir: &std::path::Path, args: &[&str]) -> Run {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_paycue"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("REDIS_ADDR", redis)
+        .env("CARDS", "9860****7466")
+        .env("USER", "alice")
+        .env("TZ", "Asia/Tashkent")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("run paycue");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        out: String::from_utf8_lossy(&out.stdout).into_owned(),
+        err: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[tokio::test]
+async fn the_commands_settle_list_and_export() {
+    let Some(server) = RedisServer::start("ops_console_cli") else {
+        return;
+    };
+    let url = server.url();
+    let raw = paycue::config::RawConfig {
+        redis_addr: Some(url.clone()),
+        cards: Some("9860****7466".into()),
+        ..Default::default()
+    };
+    let config = paycue::config::Config::from_raw(&raw).unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(RedisStore::open(&url, paycue::cli::store_settings(&config)));
+    let engine = Engine::new(config, store);
+    let mut ids = Vec::new();
+    for (price, order) in [(5000, "A-1"), (6000, "B-2"), (7000, "C-3")] {
+        let created = engine
+            .create(paycue::engine::CreateRequest {
+                amount: paycue::money::Money::from_major(price),
+                metadata: Some(json!({"order_id": order})),
+                idempotency: None,
+            })
+            .await
+            .unwrap();
+        match created {
+            paycue::store::CreateOutcome::Created(tx) => ids.push(tx.id),
+            other => panic!("{other:?}"),
+        }
+    }
+    let msg = IncomingMessage {
+        sender_id: 856_254_490,
+        chat_id: None,
+        message_id: 1,
+        date: paycue::model::now_millis(),
+        text: support::app::humo_text(4321, "7466"),
+    };
+    let credit = match engine.ingest(&msg).await.unwrap() {
+        IngestOutcome::Applied(ApplyOutcome::Unmatched { credit }) => credit.id,
+        other => panic!("{other:?}"),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+
+    let list = paycue(&url, d, &["tx", "list"]).await;
+    assert_eq!(list.code, 0, "{}", list.err);
+    let lines: Vec<&str> = list.out.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", list.out);
+    assert!(
+        lines[0].contains(&ids[2]) && lines[0].contains("C-3"),
+        "newest first: {}",
+        list.out
+    );
+    let found = paycue(&url, d, &["tx", "list", "--search", "b-2", "--json"]).await;
+    let row: serde_json::Value = serde_json::from_str(found.out.trim()).unwrap();
+    assert_eq!(row["transaction_id"], ids[1].as_str());
+
+    let credits = paycue(&url, d, &["credits"]).await;
+    assert!(
+        credits.out.contains(&credit) && credits.out.contains("unmatched"),
+        "{}",
+        credits.out
+    );
+
+    let assigned = paycue(&url, d, &["assign", &credit, &ids[0]]).await;
+    assert_eq!(assigned.code, 0, "{}", assigned.err);
+    let again = paycue(&url, d, &["assign", &credit, &ids[1]]).await;
+    assert_eq!(again.code, 1);
+    assert!(again.err.contains("already pays"), "{}", again.err);
+    let confirmed = paycue(&url, d, &["tx", "confirm", &ids[1]]).await;
+    assert_eq!(confirmed.code, 0, "{}", confirmed.err);
+    let twice = paycue(&url, d, &["tx", "confirm", &ids[1]]).await;
+    assert_eq!(twice.code, 1);
+    assert!(twice.err.contains("cli@alice"), "{}", twice.err);
+    let unknown = paycue(&url, d, &["tx", "confirm", "nope"]).await;
+    assert_eq!(
+        (unknown.code, unknown.err.contains("not found")),
+        (1, true),
+        "{}",
+        unknown.err
+    );
+
+    let audit = engine.audit(10).await.unwrap();
+    assert_eq!(audit.len(), 2);
+    assert!(audit.iter().all(|a| a.by == "cli@alice"));
+    let show = paycue(&url, d, &["tx", "show", &ids[0]]).await;
+    let shown: serde_json::Value = serde_json::from_str(&show.out).unwrap();
+    assert_eq!(shown["manual"]["by"], "cli@alice");
+    assert_eq!(shown["events"][0]["action"], "confirm");
+
+    let out = d.join("x.xlsx");
+    let exported = paycue(
+        &url,
+        d,
+        &[
+            "export",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2999-12-31",
+            "--format",
+            "xlsx",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(exported.code, 0, "{}", exported.err);
+    assert!(
+        exported.err.contains("exported 3 transactions"),
+        "{}",
+        exported.err
+    );
+    let csv = paycue(&url, d, &["export", "--status", "confirmed"]).await;
+    assert_eq!(csv.code, 0, "{}", csv.err);
+    assert_eq!(
+        csv::Reader::from_reader(csv.out.as_bytes())
+            .records()
+            .count(),
+        2
+    );
+    let bad = paycue(&url, d, &["export", "--from", "last week"]).await;
+    assert_eq!(bad.code, 1);
+    assert!(bad.err.contains("from:"), "{}", bad.err);
+    let no_out = paycue(&url, d, &["export", "--format", "xlsx"]).await;
+    assert_eq!(no_out.code, 1);
+}
