@@ -20,11 +20,13 @@ use crate::formats::Formats;
 use crate::money::Money;
 
 mod console;
+mod alerts;
 mod endpoints;
 mod pay;
 mod scalars;
 
 pub use console::{ConsoleSettings, MIN_PASSWORD};
+pub use alerts::{AlertChat, AlertKind, AlertSettings};
 pub use endpoints::{card_last4, redact_url, redis_url};
 pub use pay::{PaySettings, ReturnUrlError};
 pub use scalars::parse_duration;
@@ -112,6 +114,20 @@ pub struct RawConfig {
     pub console_idle: Option<String>,
     #[arg(long, env = "CONSOLE_SESSION_MAX", global = true)]
     pub console_session_max: Option<String>,
+    #[arg(long, env = "ALERT_CHAT", global = true)]
+    pub alert_chat: Option<String>,
+    #[arg(long, env = "ALERTS", global = true)]
+    pub alerts: Option<String>,
+    #[arg(long, env = "ALERT_LANG", global = true)]
+    pub alert_lang: Option<String>,
+    #[arg(long, env = "ALERT_WEBHOOK_AFTER", global = true)]
+    pub alert_webhook_after: Option<String>,
+    #[arg(long, env = "ALERT_SILENCE", global = true)]
+    pub alert_silence: Option<String>,
+    #[arg(long, env = "ALERT_DAILY_AT", global = true)]
+    pub alert_daily_at: Option<String>,
+    #[arg(long = "tz", env = "TZ", global = true)]
+    pub tz: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,6 +181,8 @@ pub struct Config {
     pub formats: Arc<Formats>,
     /// The seller's web console (`/console`).
     pub console: ConsoleSettings,
+    /// Alerts to the seller's own Telegram (`ALERT*`, `TZ`).
+    pub alerts: AlertSettings,
 }
 
 /// Secrets are never printed, not even in debug output.
@@ -379,6 +397,15 @@ impl Config {
             pay,
             formats: Arc::new(formats),
             console,
+            alerts: AlertSettings::from_keys(alerts::AlertKeys {
+                chat: get(&raw.alert_chat),
+                kinds: get(&raw.alerts),
+                lang: get(&raw.alert_lang),
+                webhook_after: get(&raw.alert_webhook_after),
+                silence: get(&raw.alert_silence),
+                daily_at: get(&raw.alert_daily_at),
+                timezone: get(&raw.tz),
+            })?,
         })
     }
 
