@@ -250,7 +250,7 @@ impl Engine {
         self.observe(&outcome);
         if self.alerts.active() && !matches!(outcome, ApplyOutcome::Duplicate) {
             self.alerts.send(crate::alerts::Fact::Applied {
-                outcome: outcome.clone(),
+                outcome: Box::new(outcome.clone()),
                 text: msg.text.clone(),
                 at: now_millis(),
             });

@@ -20,14 +20,13 @@ enum Backend {
 }
 
 /// Two handles on one state (two processes), and the server if any.
-fn open(
-    b: &Backend,
-    test: &str,
-) -> Option<(
+type Handles = (
     Arc<dyn AlertState>,
     Arc<dyn AlertState>,
     Option<RedisServer>,
-)> {
+);
+
+fn open(b: &Backend, test: &str) -> Option<Handles> {
     match b {
         Backend::Memory => {
             let m: Arc<dyn AlertState> = Arc::new(MemoryAlerts::new());

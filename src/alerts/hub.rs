@@ -19,7 +19,7 @@ pub const CAPACITY: usize = 8192;
 pub enum Fact {
     /// A credit or reversal was applied; `text` is the bank's message.
     Applied {
-        outcome: ApplyOutcome,
+        outcome: Box<ApplyOutcome>,
         text: String,
         at: Millis,
     },
