@@ -51,6 +51,7 @@ fn tx(id: &str, metadata: Option<serde_json::Value>) -> Transaction {
         last_event: None,
         reversed_at: None,
         reversal: None,
+        manual: None,
     }
 }
 
