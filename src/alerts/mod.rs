@@ -48,8 +48,22 @@ pub fn style(config: &crate::config::Config) -> text::Style {
         lang: config.alerts.lang,
         timezone: config.alerts.timezone.clone(),
         currency: config.currency.clone(),
-        console: None,
+        console: console_link(config),
     }
+}
+
+/// Where the seller assigns a credit when the console is on: its credits
+/// page, at `PUBLIC_URL` if set, else at `HOST:PORT`.
+fn console_link(config: &crate::config::Config) -> Option<String> {
+    config.console.password.as_ref()?;
+    let base = match &config.pay.public_url {
+        Some(url) => url.as_str().trim_end_matches('/').to_string(),
+        None => format!(
+            "http://{}",
+            std::net::SocketAddr::new(config.host, config.port)
+        ),
+    };
+    Some(format!("{base}/console/credits"))
 }
 
 /// Starts the pump and the sender; they stop on `shutdown`. With `ALERTS=off`
@@ -213,6 +227,51 @@ mod minor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// With the console on, an unmatched credit links to its credits page
+    /// (at PUBLIC_URL); without it, the alert shows the command.
+    #[test]
+    fn unmatched_alerts_point_at_the_console_when_it_is_on() {
+        use crate::config::{Config, RawConfig};
+        let credit = CreditView {
+            id: "c1".into(),
+            amount: Money::from_major(20_001),
+            currency: None,
+            card_last4: Some("7466".into()),
+            bank: "humo".into(),
+            date: 0,
+            text: None,
+        };
+        let m = decide::Message {
+            label: "unmatched",
+            alerts: vec![(
+                "k".into(),
+                Queued {
+                    key: "k".into(),
+                    alert: Alert::Unmatched {
+                        credit,
+                        reason: "no_transaction".into(),
+                    },
+                    queued_at: 0,
+                },
+            )],
+        };
+        let off = Config::from_raw(&RawConfig::default()).unwrap();
+        let text = text::message(&m, &style(&off));
+        assert!(text.contains("paycue assign c1 <transaction id>"), "{text}");
+        let on = Config::from_raw(&RawConfig {
+            console_password: Some("a long console password".into()),
+            public_url: Some("https://pay.shop.example".into()),
+            ..RawConfig::default()
+        })
+        .unwrap();
+        let text = text::message(&m, &style(&on));
+        assert!(
+            text.contains("https://pay.shop.example/console/credits"),
+            "{text}"
+        );
+        assert!(!text.contains("paycue assign"), "{text}");
+    }
 
     /// Every alert survives the trip through the queue's JSON (Redis).
     #[test]

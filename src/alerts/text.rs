@@ -19,8 +19,8 @@ pub struct Style {
     pub timezone: jiff::tz::TimeZone,
     /// The shop's currency (for sums and credits that name none).
     pub currency: String,
-    /// The console's address when the console is on (an unmatched credit
-    /// links to it); else the alert shows the `paycue assign` command.
+    /// The console's credits page when the console is on (an unmatched
+    /// credit links to it); else the alert shows the `paycue assign` command.
     pub console: Option<String>,
 }
 
@@ -77,7 +77,7 @@ fn order(o: &Option<String>, tx: &str) -> String {
 
 fn assign(credit_id: &str, style: &Style) -> String {
     match &style.console {
-        Some(url) => format!("{url}/console"),
+        Some(url) => url.clone(),
         None => format!("paycue assign {credit_id} <transaction id>"),
     }
 }

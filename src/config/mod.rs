@@ -19,14 +19,14 @@ use crate::allocation::{CardSpec, DEFAULT_ROUND_STEP};
 use crate::formats::Formats;
 use crate::money::Money;
 
-mod console;
 mod alerts;
+mod console;
 mod endpoints;
 mod pay;
 mod scalars;
 
-pub use console::{ConsoleSettings, MIN_PASSWORD};
 pub use alerts::{AlertChat, AlertKind, AlertSettings};
+pub use console::{ConsoleSettings, MIN_PASSWORD};
 pub use endpoints::{card_last4, redact_url, redis_url};
 pub use pay::{PaySettings, ReturnUrlError};
 pub use scalars::parse_duration;
