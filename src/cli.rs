@@ -229,6 +229,18 @@ async fn run(args: RunArgs, config: Config) -> ExitCode {
     tracing::info!(%addr, store = %store_name, source = ?args.source, "paycue started");
     let engine = Engine::new(config.clone(), store);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let alert_state: Arc<dyn crate::alerts::state::AlertState> = match args.store {
+        StoreKind::Memory => Arc::new(crate::alerts::state::MemoryAlerts::new()),
+        StoreKind::Redis => Arc::new(crate::alerts::state::RedisAlerts::open(&config.redis_url)),
+    };
+    // Telegram alerts go through the watcher's own session (same lock);
+    // with --source stdin there is no Telegram: the log and /metrics.
+    let link = crate::telegram::AlertLink::default();
+    let sink: Arc<dyn crate::alerts::send::Sink> = match args.source {
+        Source::Telegram => Arc::new(link.sink(config.alerts.chat)),
+        Source::Stdin => Arc::new(crate::alerts::send::LogSink),
+    };
+    let alerts = crate::alerts::spawn(engine.clone(), alert_state, sink, stop_rx.clone());
     let source = match args.source {
         Source::Stdin => {
             let engine = engine.clone();
@@ -247,6 +259,7 @@ async fn run(args: RunArgs, config: Config) -> ExitCode {
             engine.clone(),
             config.clone(),
             stop_rx.clone(),
+            link,
         )),
     };
     let server = tokio::spawn(crate::serve(listener, engine, async move {
@@ -273,6 +286,9 @@ async fn run(args: RunArgs, config: Config) -> ExitCode {
         Ok(Ok(Ok(()))) => {}
         Ok(Ok(Err(e))) => tracing::error!(error = %e, "HTTP server error"),
         _ => tracing::warn!("shutdown took too long; exiting"),
+    }
+    if let Some(alerts) = alerts {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), alerts).await;
     }
     code.unwrap_or(ExitCode::SUCCESS)
 }

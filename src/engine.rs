@@ -115,6 +115,8 @@ pub struct Engine {
     /// When this process last received a message from a watched chat (Unix
     /// ms; 0: none since start), for the console.
     last_message_at: std::sync::atomic::AtomicI64,
+    /// Facts for the seller's alerts (handed over without waiting).
+    pub alerts: Arc<crate::alerts::Hub>,
 }
 
 impl Engine {
@@ -130,6 +132,7 @@ impl Engine {
             holder: uuid::Uuid::new_v4().to_string(),
             connected: false.into(),
             last_message_at: 0.into(),
+            alerts: Arc::new(crate::alerts::Hub::default()),
         })
     }
 
@@ -190,6 +193,8 @@ impl Engine {
         }
         self.last_message_at
             .fetch_max(now_millis(), std::sync::atomic::Ordering::Relaxed);
+        self.alerts
+            .send(crate::alerts::Fact::Message { at: now_millis() });
         let note =
             self.config
                 .formats
@@ -243,6 +248,13 @@ impl Engine {
             self.store.apply_credit(credit).await?
         };
         self.observe(&outcome);
+        if self.alerts.active() && !matches!(outcome, ApplyOutcome::Duplicate) {
+            self.alerts.send(crate::alerts::Fact::Applied {
+                outcome: Box::new(outcome.clone()),
+                text: msg.text.clone(),
+                at: now_millis(),
+            });
+        }
         Ok(match outcome {
             ApplyOutcome::Duplicate => IngestOutcome::Duplicate,
             other => IngestOutcome::Applied(other),

@@ -4,6 +4,7 @@
 //! engine over a store, and a shutdown signal, so tests run the real wiring on
 //! port 0. `main.rs` only parses the command line ([`cli`]).
 
+pub mod alerts;
 pub mod allocation;
 pub mod app;
 pub mod check;

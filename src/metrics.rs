@@ -71,6 +71,9 @@ pub struct Metrics {
     store_up: Gauge,
     held: Family<CardLabel, Gauge>,
     free: Family<CardLabel, Gauge>,
+    alerts_queued: Family<KindLabel, Counter>,
+    alerts_sent: Family<KindLabel, Counter>,
+    alerts_failed: Family<KindLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -101,6 +104,9 @@ impl Metrics {
             store_up: Gauge::default(),
             held: Family::default(),
             free: Family::default(),
+            alerts_queued: Family::default(),
+            alerts_sent: Family::default(),
+            alerts_failed: Family::default(),
         };
         let r = &mut m.registry;
         let counters = [
@@ -174,6 +180,21 @@ impl Metrics {
             "Messages from watched senders, by what the parser made of them",
             m.messages.clone(),
         );
+        r.register(
+            "alerts_queued",
+            "Alerts to the seller queued by this process, by kind (each once)",
+            m.alerts_queued.clone(),
+        );
+        r.register(
+            "alerts_sent",
+            "Alerts delivered by this process (to Telegram, or the log with --source stdin), by kind; a message about many counts each",
+            m.alerts_sent.clone(),
+        );
+        r.register(
+            "alerts_send_failures",
+            "Alert messages whose send failed (retried later), by kind",
+            m.alerts_failed.clone(),
+        );
         r.register_with_unit(
             "webhook_delivery",
             "Duration of one webhook attempt",
@@ -226,6 +247,21 @@ impl Metrics {
         self.unmatched.get_or_create(&label).inc();
     }
 
+    pub fn alert_queued(&self, kind: &str) {
+        self.alerts_queued.get_or_create(&kind_label(kind)).inc();
+    }
+
+    /// A message covering `count` alerts was delivered.
+    pub fn alert_sent(&self, kind: &str, count: u64) {
+        self.alerts_sent
+            .get_or_create(&kind_label(kind))
+            .inc_by(count);
+    }
+
+    pub fn alert_failed(&self, kind: &str) {
+        self.alerts_failed.get_or_create(&kind_label(kind)).inc();
+    }
+
     pub fn delivery(&self, took: Duration) {
         self.delivery_seconds.observe(took.as_secs_f64());
     }
@@ -267,6 +303,12 @@ impl Metrics {
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+fn kind_label(kind: &str) -> KindLabel {
+    KindLabel {
+        kind: kind.to_string(),
     }
 }
 

@@ -19,11 +19,13 @@ use crate::allocation::{CardSpec, DEFAULT_ROUND_STEP};
 use crate::formats::Formats;
 use crate::money::Money;
 
+mod alerts;
 mod console;
 mod endpoints;
 mod pay;
 mod scalars;
 
+pub use alerts::{AlertChat, AlertKind, AlertSettings};
 pub use console::{ConsoleSettings, MIN_PASSWORD};
 pub use endpoints::{card_last4, redact_url, redis_url};
 pub use pay::{PaySettings, ReturnUrlError};
@@ -116,6 +118,18 @@ pub struct RawConfig {
     pub console_idle: Option<String>,
     #[arg(long, env = "CONSOLE_SESSION_MAX", global = true)]
     pub console_session_max: Option<String>,
+    #[arg(long, env = "ALERT_CHAT", global = true)]
+    pub alert_chat: Option<String>,
+    #[arg(long, env = "ALERTS", global = true)]
+    pub alerts: Option<String>,
+    #[arg(long, env = "ALERT_LANG", global = true)]
+    pub alert_lang: Option<String>,
+    #[arg(long, env = "ALERT_WEBHOOK_AFTER", global = true)]
+    pub alert_webhook_after: Option<String>,
+    #[arg(long, env = "ALERT_SILENCE", global = true)]
+    pub alert_silence: Option<String>,
+    #[arg(long, env = "ALERT_DAILY_AT", global = true)]
+    pub alert_daily_at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,6 +185,8 @@ pub struct Config {
     pub formats: Arc<Formats>,
     /// The seller's web console (`/console`).
     pub console: ConsoleSettings,
+    /// Alerts to the seller's own Telegram (`ALERT*`, `TZ`).
+    pub alerts: AlertSettings,
 }
 
 /// Secrets are never printed, not even in debug output.
@@ -414,6 +430,15 @@ impl Config {
             formats: Arc::new(formats),
             console,
             tz: time_zone(get(&raw.tz))?,
+            alerts: AlertSettings::from_keys(alerts::AlertKeys {
+                chat: get(&raw.alert_chat),
+                kinds: get(&raw.alerts),
+                lang: get(&raw.alert_lang),
+                webhook_after: get(&raw.alert_webhook_after),
+                silence: get(&raw.alert_silence),
+                daily_at: get(&raw.alert_daily_at),
+                timezone: get(&raw.tz),
+            })?,
         })
     }
 

@@ -13,6 +13,7 @@
 //! - `message`: which messages count and their conversion;
 //! - `errors`: what each Telegram failure means; `session`, `lock`: files.
 
+pub mod alerts;
 mod auth;
 mod commands;
 mod connection;
@@ -27,5 +28,6 @@ mod session;
 mod terminal;
 pub mod watcher;
 
+pub use alerts::AlertLink;
 pub use commands::{login_command, logout_command};
 pub use run::{exit_status, run_source};

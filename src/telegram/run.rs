@@ -14,6 +14,7 @@ use grammers_client::session::types::{PeerId, PeerInfo};
 use grammers_session::storages::SqliteSession;
 use tokio::sync::watch;
 
+use super::alerts::AlertLink;
 use super::commands::{locked_message, missing};
 use super::connection::Connection;
 use super::inbox::{GrammersInbox, LastScan, Limits};
@@ -26,12 +27,14 @@ use crate::config::Config;
 use crate::engine::Engine;
 
 /// Watches Telegram until shutdown (None) or a fatal error (its exit code).
+/// Alerts go out through `link`'s client, the current pool's.
 pub async fn run_source(
     engine: Arc<Engine>,
     config: Config,
     shutdown: watch::Receiver<bool>,
+    link: AlertLink,
 ) -> Option<ExitCode> {
-    prepare_and_watch(engine, &config, shutdown)
+    prepare_and_watch(engine, &config, shutdown, link)
         .await
         .map(ExitCode::from)
 }
@@ -40,6 +43,7 @@ async fn prepare_and_watch(
     engine: Arc<Engine>,
     config: &Config,
     shutdown: watch::Receiver<bool>,
+    link: AlertLink,
 ) -> Option<u8> {
     let dir = PathBuf::from(&config.session_dir);
     if config.watch_ids.is_empty() {
@@ -93,6 +97,7 @@ async fn prepare_and_watch(
     tracing::info!(chats = ?config.watch_ids, "watching Telegram");
     let end = loop {
         let mut conn = Connection::open(Arc::clone(&session), app_id);
+        link.set(Some((conn.client.clone(), Arc::clone(&session))));
         let end = match GrammersInbox::start(
             &mut conn,
             config.watch_ids.clone(),
@@ -117,6 +122,7 @@ async fn prepare_and_watch(
             Err(e) => End::Closed(e.to_string()),
         };
         engine.set_connected(false);
+        link.set(None);
         conn.close().await;
         let End::Closed(why) = end else { break end };
         // The pool stopped or stopped answering: a new one reconnects from

@@ -116,12 +116,25 @@ pub async fn deliver(engine: &Engine, client: &reqwest::Client, url: &reqwest::U
     let attempt_no = d.event.attempts.len().saturating_sub(d.series_from) as u32 + 1;
     let result = if error.is_none() {
         observe_credit_to_webhook(engine, &d);
+        engine
+            .alerts
+            .send(crate::alerts::Fact::WebhookDelivered { at });
         tracing::info!(transaction_id = %d.transaction.id, event_id, action = d.event.action.as_str(), duration_ms, "webhook delivered");
         AttemptResult::Delivered
     } else {
         engine.metrics.webhook_failures.inc();
+        engine
+            .alerts
+            .send(crate::alerts::Fact::WebhookFailed { at });
         if attempt_no > engine.config.webhook_retries {
             engine.metrics.webhook_exhausted.inc();
+            engine.alerts.send(crate::alerts::Fact::WebhookGaveUp {
+                event_id: event_id.clone(),
+                transaction_id: d.transaction.id.clone(),
+                action: d.event.action.as_str().to_string(),
+                metadata: d.transaction.metadata.clone(),
+                at,
+            });
             tracing::error!(transaction_id = %d.transaction.id, event_id, error = ?error, attempts = attempt_no, "webhook failed; retries exhausted");
             AttemptResult::Failed
         } else {

@@ -3,8 +3,11 @@
 //! call with the virtual time and whether the expiry gate was open then.
 #![allow(dead_code)]
 
+mod chat;
 mod flaky;
 #[allow(unused_imports)] // only some test files use it
+pub use chat::FakeChat;
+#[allow(unused_imports)]
 pub use flaky::Flaky;
 
 use std::collections::{HashMap, VecDeque};

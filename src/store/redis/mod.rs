@@ -88,6 +88,11 @@ static PRUNE: LazyLock<Script> = script!("prune.lua");
 static EXPIRY_HOLD: LazyLock<Script> = script!("expiry_hold.lua");
 static MANUAL: LazyLock<Script> = script!("manual.lua");
 
+/// What a Redis error means for paycue (for other Redis users: the alert state).
+pub fn map_redis_error(e: redis::RedisError) -> StoreError {
+    map_err(e)
+}
+
 pub struct RedisStore {
     client: Result<redis::Client, String>,
     conn: OnceCell<ConnectionManager>,

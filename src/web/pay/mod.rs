@@ -21,7 +21,7 @@ use tokio::sync::watch;
 
 use crate::engine::Engine;
 
-mod format;
+pub(crate) mod format;
 mod i18n;
 mod lang;
 mod live;

@@ -1,0 +1,213 @@
+//! Alerts end to end: the real binary with `--source stdin` on a real Redis
+//! (alerts go to the log and `/metrics`). An unmatched credit is one alert
+//! line with the amount, the masked card and the assign command; a restart
+//! does not repeat it; a process killed between deciding and sending leaves
+//! it to the next one; a flood of credits is one message with a count.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::RedisServer;
+use support::app::humo_text;
+use support::process::free_port;
+
+struct Daemon {
+    child: Child,
+    base: String,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl Daemon {
+    fn start(redis_url: &str, env: &[(&str, &str)]) -> Daemon {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_paycue"));
+        cmd.args(["run", "--source", "stdin", "--store", "redis"])
+            .current_dir(dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("REDIS_ADDR", redis_url)
+            .env("PORT", port.to_string())
+            .env("ALERT_LANG", "en")
+            .env("LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        cmd.envs(env.iter().copied());
+        let mut child = cmd.spawn().expect("spawn paycue");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut d = Daemon {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            lines,
+            seen: Vec::new(),
+            _dir: dir,
+        };
+        d.wait_for(|l| l["message"] == "paycue started");
+        d
+    }
+
+    /// Reads log lines (JSON) until one satisfies `done`, which it answers.
+    fn wait_for(&mut self, done: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(30)) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if let Ok(v) = serde_json::from_str::<Value>(&line)
+                        && done(&v)
+                    {
+                        return v;
+                    }
+                }
+                Err(_) => panic!(
+                    "log line not seen within 30 s; got:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    fn alert(&mut self) -> Value {
+        self.wait_for(|l| l["message"] == "alert")
+    }
+
+    fn send(&mut self, line: &Value) {
+        let stdin = self.child.stdin.as_mut().unwrap();
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn metrics(&self) -> String {
+        let out = Command::new("curl")
+            .args(["-s", &format!("{}/metrics", self.base)])
+            .output();
+        match out {
+            Ok(o) => String::from_utf8_lossy(&o.stdout).into_owned(),
+            Err(_) => reqwest_blocking(&format!("{}/metrics", self.base)),
+        }
+    }
+
+    fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Without curl: a minimal HTTP/1.0 GET.
+fn reqwest_blocking(url: &str) -> String {
+    use std::io::Read;
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    write!(s, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).unwrap();
+    body
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+fn credit_line(message_id: i64, amount: i64) -> Value {
+    json!({"sender_id": 856254490, "message_id": message_id, "text": humo_text(amount, "7466")})
+}
+
+#[test]
+fn an_unmatched_credit_is_one_alert_and_a_restart_does_not_repeat_it() {
+    let Some(redis) = RedisServer::start("alerts_e2e") else {
+        return;
+    };
+    let mut d = Daemon::start(&redis.url(), &[]);
+    d.send(&credit_line(1, 20_001));
+    let alert = d.alert();
+    assert_eq!(alert["alert"], "unmatched", "{alert}");
+    assert_eq!(alert["count"], 1);
+    let text = alert["text"].as_str().unwrap().to_string();
+    assert!(text.contains("A payment matched no order"), "{text}");
+    assert!(text.contains("20,001\u{a0}UZS"), "{text}");
+    assert!(
+        text.contains("«🎉 Пополнение | ➕ 20.001,00 UZS"),
+        "the bank's text: {text}"
+    );
+    assert!(text.contains("*7466"), "{text}");
+    assert!(text.contains("paycue assign "), "{text}");
+    let metrics = d.metrics();
+    assert!(
+        metrics.contains("paycue_alerts_sent_total{kind=\"unmatched\"} 1"),
+        "{metrics}"
+    );
+    // Restart: the first credit is not alerted again. A second credit's
+    // alert comes alone (a repeat would have been due with it, or before).
+    d.kill9();
+    let mut d = Daemon::start(&redis.url(), &[]);
+    d.send(&credit_line(2, 30_001));
+    let second = d.alert();
+    assert_eq!(second["count"], 1, "{second}");
+    assert!(
+        second["text"].as_str().unwrap().contains("30,001"),
+        "{second}"
+    );
+}
+
+#[test]
+fn an_alert_decided_before_a_kill_is_sent_by_the_next_process() {
+    let Some(redis) = RedisServer::start("alerts_kill") else {
+        return;
+    };
+    let mut d = Daemon::start(&redis.url(), &[]);
+    d.send(&credit_line(1, 20_001));
+    d.wait_for(|l| l["message"] == "credit matches no transaction");
+    // Killed before the alert settled (10 s) and was sent.
+    d.kill9();
+    let mut d = Daemon::start(&redis.url(), &[]);
+    let alert = d.alert();
+    assert_eq!(alert["alert"], "unmatched", "{alert}");
+    assert!(
+        alert["text"].as_str().unwrap().contains("20,001"),
+        "{alert}"
+    );
+}
+
+#[test]
+fn a_flood_of_unmatched_credits_is_one_message_with_a_count() {
+    let Some(redis) = RedisServer::start("alerts_flood") else {
+        return;
+    };
+    let mut d = Daemon::start(&redis.url(), &[]);
+    {
+        let stdin = d.child.stdin.as_mut().unwrap();
+        let mut all = String::new();
+        for i in 0..1000 {
+            all.push_str(&credit_line(i + 1, 20_001 + i).to_string());
+            all.push('\n');
+        }
+        stdin.write_all(all.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+    let alert = d.alert();
+    assert_eq!(alert["alert"], "unmatched", "{alert}");
+    assert_eq!(alert["count"], 1000, "{alert}");
+    let text = alert["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("⚠️ 1000 payments matched no order"),
+        "{text}"
+    );
+    assert!(text.contains("and 995 more"), "{text}");
+}
