@@ -30,6 +30,7 @@ fn credit(id: &str, outcome: CreditOutcome) -> CreditRecord {
         message_id: 1,
         date: T0,
         received_at: T0,
+        text: None,
     }
 }
 
