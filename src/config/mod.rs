@@ -363,6 +363,7 @@ impl Config {
         )?;
         let watch_ids = parse_watch_ids(get(&raw.watch_id).as_deref())?;
         let formats = formats_key(get(&raw.formats), &watch_ids)?;
+        let tz = time_zone(get(&raw.tz))?;
         let pay = PaySettings::from_keys(
             get(&raw.public_url),
             get(&raw.pay_return_origins),
@@ -429,7 +430,7 @@ impl Config {
             pay,
             formats: Arc::new(formats),
             console,
-            tz: time_zone(get(&raw.tz))?,
+            tz: tz.clone(),
             alerts: AlertSettings::from_keys(alerts::AlertKeys {
                 chat: get(&raw.alert_chat),
                 kinds: get(&raw.alerts),
@@ -437,7 +438,7 @@ impl Config {
                 webhook_after: get(&raw.alert_webhook_after),
                 silence: get(&raw.alert_silence),
                 daily_at: get(&raw.alert_daily_at),
-                timezone: get(&raw.tz),
+                timezone: Some(tz),
             })?,
         })
     }
