@@ -75,7 +75,7 @@ impl Sim {
                 duration_ms: 40,
             };
             self.store
-                .finish_attempt(&d.event.id, ok, AttemptResult::Delivered)
+                .finish_attempt(&d.event.id, d.claim, ok, AttemptResult::Delivered)
                 .await
                 .expect("finish");
         }

@@ -36,6 +36,9 @@ pub async fn serve(
     let limits = server::Limits {
         max_connections: server::connection_cap(config.http_max_connections, config.workers),
         header_timeout: config.http_header_timeout,
+        // A client has as long to take a piece of its answer as to send its
+        // request.
+        write_stall: config.http_request_timeout,
         grace: shutdown_grace(config),
     };
     // The payment page has a router of its own, merged after the API's

@@ -216,4 +216,11 @@ pub struct Delivery {
     pub event: Event,
     pub transaction: Transaction,
     pub credit: Option<CreditRecord>,
+    /// This claim's token: `finish_attempt` with an older token (a worker
+    /// whose lease ran out and whose event was claimed again) only records
+    /// its attempt and leaves the newer claim in charge.
+    pub claim: u64,
+    /// How many of `event.attempts` came before the last redeliver: the
+    /// retries are counted from there, so a redelivered event gets them again.
+    pub series_from: usize,
 }

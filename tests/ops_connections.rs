@@ -193,3 +193,46 @@ async fn slow_body_gets_408_after_the_request_timeout() {
     assert!(answer.contains("Idempotency-Key"), "{answer}");
     app.stop().await;
 }
+
+/// Clients that send requests and never read the answers: a pipeline of
+/// `GET /openapi.json` (42 kB each) fills both socket buffers, and the answer
+/// waits on a write that never progresses. Without a limit on that wait each
+/// such client holds one of the `HTTP_MAX_CONNECTIONS` slots for good, and
+/// a handful of them lock everyone else out (the header-read and request
+/// timeouts do not cover writing the answer).
+#[tokio::test]
+async fn clients_that_never_read_their_answers_do_not_hold_the_connection_slots() {
+    let Some(redis) = RedisServer::start("no_reader") else {
+        return;
+    };
+    let p = Paycue::start(
+        &redis.url(),
+        &[
+            ("HTTP_MAX_CONNECTIONS", "4"),
+            ("HTTP_HEADER_TIMEOUT", "1s"),
+            ("HTTP_REQUEST_TIMEOUT", "2s"),
+        ],
+    );
+    let target: std::net::SocketAddr = addr(&p).parse().unwrap();
+    let mut hogs = Vec::new();
+    for _ in 0..4 {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(2048).unwrap();
+        let mut s = socket.connect(target).await.unwrap();
+        let pipeline = "GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n".repeat(100);
+        s.write_all(pipeline.as_bytes()).await.unwrap();
+        hogs.push(s);
+    }
+    // The slots are all taken now; a fresh client is served once the server
+    // gives up on the writes nobody reads. The bound only ends a hang.
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(90))
+        .build()
+        .unwrap();
+    let health = http.get(format!("{}/health", p.base)).send().await;
+    assert!(
+        health.as_ref().is_ok_and(|r| r.status().is_success()),
+        "/health not answered while 4 clients do not read: {health:?}"
+    );
+    drop(hogs);
+}

@@ -15,6 +15,7 @@ use support::app::{Backend, now_ms, spawn};
 support::both!(
     outage_with_many_waiting_events_never_jams_the_outbox,
     redeliver_during_an_attempt_waits_for_it_and_coalesces,
+    redeliver_of_a_failed_event_gets_its_retries_again,
 );
 
 /// Issue 8.1: 24 orders paid after their deadline while the endpoint answers
@@ -128,5 +129,47 @@ async fn redeliver_during_an_attempt_waits_for_it_and_coalesces(b: Backend) {
         1,
         "one delivery of an event at a time"
     );
+    app.stop().await;
+}
+
+/// A shop whose endpoint was down until its event `failed` fixes it and asks
+/// for a redelivery while the endpoint still stumbles once: the event gets its
+/// retries again (one lone attempt would leave it `failed` for good).
+async fn redeliver_of_a_failed_event_gets_its_retries_again(b: Backend) {
+    let Some(mut app) = spawn(b, "redeliver_failed", |c| {
+        c.webhook_retries = Some("1".into());
+    })
+    .await
+    else {
+        return;
+    };
+    app.receiver.set_down(true);
+    let tx = app.create(4500).await;
+    let id = tx["transaction_id"].as_str().unwrap().to_string();
+    app.humo_credit(1, 4501, "1111", now_ms()).await;
+    assert_eq!(app.receiver.next().await.code, 500);
+    assert_eq!(app.receiver.next().await.code, 500);
+    let started = Instant::now();
+    loop {
+        let (_, shown) = app.get(&format!("/transactions/{id}")).await;
+        if shown["data"]["events"][0]["delivery"] == "failed" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "never failed: {shown}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.receiver.set_down(false);
+    app.receiver.answer(&[500]);
+    let (code, body) = app
+        .post(&format!("/transactions/{id}/redeliver"), json!({}))
+        .await;
+    assert_eq!(code, 202, "{body}");
+    assert_eq!(app.receiver.next().await.code, 500, "the stumble");
+    let retried = app.receiver.next().await;
+    assert_eq!(retried.code, 200, "retried after the redeliver");
+    assert_eq!(retried.json()["transaction_id"], id.as_str());
     app.stop().await;
 }

@@ -24,6 +24,8 @@ support::both!(
     credit_matching_checks_card_currency_and_date,
     expiry_racing_a_credit_ends_in_exactly_one_state,
     outbox_lease_hides_an_event_until_it_runs_out,
+    a_finish_from_an_expired_claim_leaves_the_newer_claim_alone,
+    a_redelivered_event_starts_a_new_series_of_attempts,
     events_of_one_transaction_go_out_in_order,
     two_store_handles_never_issue_the_same_amount,
     two_sweepers_cancel_each_transaction_once,
@@ -148,7 +150,7 @@ async fn deliver_all(s: &dyn Store, now: i64) {
             error: None,
             duration_ms: 1,
         };
-        s.finish_attempt(&d.event.id, ok, AttemptResult::Delivered)
+        s.finish_attempt(&d.event.id, d.claim, ok, AttemptResult::Delivered)
             .await
             .unwrap();
     }
@@ -384,6 +386,7 @@ async fn outbox_lease_hides_an_event_until_it_runs_out(b: Backend) {
     };
     s.finish_attempt(
         "evt_lease",
+        again.claim,
         attempt(500),
         AttemptResult::RetryAt(*T0 + 5_000),
     )
@@ -396,7 +399,7 @@ async fn outbox_lease_hides_an_event_until_it_runs_out(b: Backend) {
         .unwrap()
         .expect("retry due");
     assert_eq!(retry.event.attempts.len(), 1);
-    s.finish_attempt("evt_lease", attempt(200), AttemptResult::Delivered)
+    s.finish_attempt("evt_lease", retry.claim, attempt(200), AttemptResult::Delivered)
         .await
         .unwrap();
     assert!(
@@ -418,6 +421,104 @@ async fn outbox_lease_hides_an_event_until_it_runs_out(b: Backend) {
         (re.event.id.as_str(), re.event.attempts.len()),
         ("evt_lease", 2)
     );
+}
+
+/// A worker whose lease ran out (paused, its Redis calls stalled, its clock
+/// behind) finishes after another worker claimed the event again. Its late
+/// finish must not end the newer claim: a redeliver asked for meanwhile waits
+/// for the newer attempt instead of starting a second one beside it, and
+/// the newer attempt decides what happens next.
+async fn a_finish_from_an_expired_claim_leaves_the_newer_claim_alone(b: Backend) {
+    let Some(ctx) = open(b, "stale_finish", 1) else {
+        return;
+    };
+    let s = ctx.stores[0].as_ref();
+    let tx = create(s, 300, &[], *T0).await;
+    s.cancel(&tx.id, "evt_stale", *T0 + 1).await.unwrap();
+    let old = s.claim_event(*T0 + 2, 1_000).await.unwrap().expect("due");
+    let newer = s
+        .claim_event(*T0 + 1_003, 1_000)
+        .await
+        .unwrap()
+        .expect("lease ran out");
+    assert_ne!(old.claim, newer.claim, "each claim has its own token");
+    let failed = paycue::model::Attempt {
+        at: *T0 + 2,
+        status_code: Some(500),
+        error: Some("HTTP 500".into()),
+        duration_ms: 1_001,
+    };
+    s.finish_attempt(
+        "evt_stale",
+        old.claim,
+        failed,
+        AttemptResult::RetryAt(*T0 + 1_010),
+    )
+    .await
+    .unwrap();
+    assert!(
+        s.claim_event(*T0 + 1_020, 1_000).await.unwrap().is_none(),
+        "the newer claim still hides the event"
+    );
+    s.redeliver(&tx.id, *T0 + 1_021).await.unwrap();
+    assert!(
+        s.claim_event(*T0 + 1_022, 1_000).await.unwrap().is_none(),
+        "a redeliver waits for the attempt in flight"
+    );
+    let ok = paycue::model::Attempt {
+        at: *T0 + 1_003,
+        status_code: Some(200),
+        error: None,
+        duration_ms: 30,
+    };
+    s.finish_attempt("evt_stale", newer.claim, ok, AttemptResult::Delivered)
+        .await
+        .unwrap();
+    let events = s.events(&tx.id).await.unwrap();
+    assert_eq!(events[0].attempts.len(), 2, "both attempts are on record");
+    let re = s
+        .claim_event(paycue::model::now_millis() + 1, 1_000)
+        .await
+        .unwrap()
+        .expect("the redeliver asked for during the newer attempt");
+    assert_eq!(re.event.id, "evt_stale");
+}
+
+/// A redeliver starts a new series of attempts: the worker counts its
+/// retries from there, so an event that had `failed` gets its retries again
+/// instead of one lone attempt.
+async fn a_redelivered_event_starts_a_new_series_of_attempts(b: Backend) {
+    let Some(ctx) = open(b, "series", 1) else {
+        return;
+    };
+    let s = ctx.stores[0].as_ref();
+    let tx = create(s, 300, &[], *T0).await;
+    s.cancel(&tx.id, "evt_series", *T0 + 1).await.unwrap();
+    let gone = |n| paycue::model::Attempt {
+        at: *T0 + n,
+        status_code: Some(500),
+        error: Some("HTTP 500".into()),
+        duration_ms: 1,
+    };
+    let first = s.claim_event(*T0 + 2, 1_000).await.unwrap().expect("due");
+    assert_eq!(first.series_from, 0);
+    s.finish_attempt(
+        "evt_series",
+        first.claim,
+        gone(2),
+        AttemptResult::RetryAt(*T0 + 3),
+    )
+    .await
+    .unwrap();
+    let second = s.claim_event(*T0 + 3, 1_000).await.unwrap().expect("retry");
+    assert_eq!(second.series_from, 0, "a retry continues the series");
+    s.finish_attempt("evt_series", second.claim, gone(3), AttemptResult::Failed)
+        .await
+        .unwrap();
+    s.redeliver(&tx.id, *T0 + 4).await.unwrap();
+    let again = s.claim_event(*T0 + 4, 1_000).await.unwrap().expect("queued");
+    assert_eq!(again.event.attempts.len(), 2);
+    assert_eq!(again.series_from, 2, "the redeliver starts a new series");
 }
 
 async fn events_of_one_transaction_go_out_in_order(b: Backend) {
@@ -449,7 +550,7 @@ async fn events_of_one_transaction_go_out_in_order(b: Backend) {
         error: None,
         duration_ms: 1,
     };
-    s.finish_attempt(&first.event.id, ok, AttemptResult::Delivered)
+    s.finish_attempt(&first.event.id, first.claim, ok, AttemptResult::Delivered)
         .await
         .unwrap();
     let second = s.claim_event(now, 1_000).await.unwrap().expect("late due");
@@ -863,7 +964,7 @@ async fn reversal_of_a_confirmed_credit_is_recorded_once(b: Backend) {
         error: None,
         duration_ms: 1,
     };
-    s.finish_attempt(&first.event.id, ok, AttemptResult::Delivered)
+    s.finish_attempt(&first.event.id, first.claim, ok, AttemptResult::Delivered)
         .await
         .unwrap();
     let second = s.claim_event(now, 1_000).await.unwrap().expect("reversal");
@@ -973,7 +1074,7 @@ async fn retention_removes_what_ended_and_still_refuses_replays(b: Backend) {
         error: None,
         duration_ms: 1,
     };
-    s.finish_attempt(&delivered.event.id, ok, AttemptResult::Delivered)
+    s.finish_attempt(&delivered.event.id, delivered.claim, ok, AttemptResult::Delivered)
         .await
         .unwrap();
     let pending = create(s, 300, &[], *T0 + 8).await;
@@ -1080,7 +1181,7 @@ async fn redis_retention_leaves_no_stray_keys() {
         error: Some("HTTP 500".into()),
         duration_ms: 1,
     };
-    s.finish_attempt(&claimed.event.id, failed, AttemptResult::Failed)
+    s.finish_attempt(&claimed.event.id, claimed.claim, failed, AttemptResult::Failed)
         .await
         .unwrap();
     assert_eq!(
@@ -1272,6 +1373,7 @@ async fn retention_keeps_a_transaction_with_an_undelivered_event(b: Backend) {
     let now = *T0 + REVERSAL_WINDOW + 60_000;
     s.prune(now, now - DAY, 100).await.unwrap();
     let due = s.claim_event(now, 1_000).await.unwrap();
+    let claim = due.as_ref().map_or(0, |d| d.claim);
     assert_eq!(
         due.map(|d| d.event.action),
         Some(Action::Reversal),
@@ -1285,7 +1387,7 @@ async fn retention_keeps_a_transaction_with_an_undelivered_event(b: Backend) {
         error: Some("HTTP 500".into()),
         duration_ms: 1,
     };
-    s.finish_attempt(&events[1].id, gone, AttemptResult::Failed)
+    s.finish_attempt(&events[1].id, claim, gone, AttemptResult::Failed)
         .await
         .unwrap();
     assert_eq!(s.prune(now, now - DAY, 100).await.unwrap().transactions, 1);

@@ -28,6 +28,7 @@ mod manual;
 pub mod openapi;
 pub mod peer;
 pub mod server;
+mod stall;
 pub mod timeout;
 mod transactions;
 mod views;

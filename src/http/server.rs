@@ -4,8 +4,10 @@
 //! the webhook workers, Redis and Telegram need are never taken by clients;
 //! hyper's HTTP/1 connection closes one whose request headers do not arrive
 //! within `header_timeout`, which also ends idle keep-alive connections (the
-//! wait for the next request's headers is the same timer). The whole-request
-//! limit is a layer of the router (see `timeout`).
+//! wait for the next request's headers is the same timer); a write of an
+//! answer that makes no progress for `write_stall` closes the connection (a
+//! client that stopped reading, see `stall`). The whole-request limit is a
+//! layer of the router (see `timeout`).
 //!
 //! Shutdown: stop accepting, ask every connection to finish its request in
 //! flight and close, and after `grace` drop whatever is still open (a
@@ -34,6 +36,9 @@ pub const RESERVED_FDS: u64 = 64;
 pub struct Limits {
     pub max_connections: usize,
     pub header_timeout: Duration,
+    /// How long a write of an answer may make no progress before the
+    /// connection is closed (a client that stopped reading; see `stall`).
+    pub write_stall: Duration,
     /// How long shutdown waits for open connections before dropping them.
     pub grace: Duration,
 }
@@ -140,6 +145,7 @@ pub async fn serve(
                 router.clone().oneshot(req)
             })
         };
+        let stream = super::stall::StallLimit::new(stream, limits.write_stall);
         let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let mut stop = stop.clone();
         conns.spawn(async move {

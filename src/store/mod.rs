@@ -304,10 +304,14 @@ pub trait Store: ConsoleStore + Send + Sync + 'static {
     async fn claim_event(&self, now: Millis, lease_ms: i64)
     -> Result<Option<Delivery>, StoreError>;
 
-    /// Records one attempt and what happens next.
+    /// Records one attempt and what happens next, for the claim `claim` (the
+    /// `Delivery::claim` of the attempt). If the event was claimed again since
+    /// (this claim's lease ran out), the attempt is only recorded: the newer
+    /// claim decides what happens next and keeps the event hidden meanwhile.
     async fn finish_attempt(
         &self,
         event_id: &str,
+        claim: u64,
         attempt: Attempt,
         result: AttemptResult,
     ) -> Result<(), StoreError>;

@@ -111,7 +111,9 @@ pub async fn deliver(engine: &Engine, client: &reqwest::Client, url: &reqwest::U
     };
     engine.metrics.webhook_attempts.inc();
     engine.metrics.delivery(took);
-    let attempt_no = d.event.attempts.len() as u32 + 1;
+    // Counted from the last redeliver: a redelivered event gets its retries
+    // again, even one that had `failed`.
+    let attempt_no = d.event.attempts.len().saturating_sub(d.series_from) as u32 + 1;
     let result = if error.is_none() {
         observe_credit_to_webhook(engine, &d);
         tracing::info!(transaction_id = %d.transaction.id, event_id, action = d.event.action.as_str(), duration_ms, "webhook delivered");
@@ -141,7 +143,7 @@ pub async fn deliver(engine: &Engine, client: &reqwest::Client, url: &reqwest::U
     };
     if let Err(e) = engine
         .store
-        .finish_attempt(&event_id, attempt, result)
+        .finish_attempt(&event_id, d.claim, attempt, result)
         .await
     {
         tracing::warn!(transaction_id = %d.transaction.id, event_id, error = %e, "cannot record the webhook attempt; it will be retried after its lease");

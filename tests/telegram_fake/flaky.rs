@@ -102,10 +102,11 @@ impl Store for Flaky {
     async fn finish_attempt(
         &self,
         ev: &str,
+        claim: u64,
         a: Attempt,
         r: AttemptResult,
     ) -> Result<(), StoreError> {
-        self.inner.finish_attempt(ev, a, r).await
+        self.inner.finish_attempt(ev, claim, a, r).await
     }
     async fn redeliver(&self, id: &str, now: Millis) -> Result<Option<String>, StoreError> {
         self.inner.redeliver(id, now).await

@@ -194,26 +194,33 @@ impl Store for MemoryStore {
     async fn finish_attempt(
         &self,
         event_id: &str,
+        claim: u64,
         attempt: Attempt,
         result: AttemptResult,
     ) -> Result<(), StoreError> {
         let mut st = self.lock()?;
+        let current = st.claims.get(event_id).copied();
         let Some(event) = st.events.get_mut(event_id) else {
             return Ok(());
         };
         event.attempts.push(attempt);
+        if current != Some(claim) {
+            // Claimed again since: the newer claim decides.
+            return Ok(());
+        }
         (event.state, event.next_attempt_at) = match result {
             AttemptResult::Delivered => (DeliveryState::Delivered, None),
             AttemptResult::RetryAt(at) => (DeliveryState::Pending, Some(at)),
             AttemptResult::Failed => (DeliveryState::Failed, None),
         };
-        // A redeliver asked for during the attempt: once more, after it.
+        // A redeliver asked for during the attempt: once more, now, after it,
+        // with its retries again (even if this attempt asked for a retry).
         let again = st.leases.remove(event_id).is_some_and(|(_, again)| again);
-        if let (true, Some(event)) = (again, st.events.get_mut(event_id))
-            && event.state != DeliveryState::Pending
-        {
+        if let (true, Some(event)) = (again, st.events.get_mut(event_id)) {
             event.state = DeliveryState::Pending;
             event.next_attempt_at = Some(crate::model::now_millis());
+            let done = event.attempts.len();
+            st.series.insert(event_id.to_string(), done);
         }
         Ok(())
     }
@@ -242,6 +249,8 @@ impl Store for MemoryStore {
         if let Some(event) = st.events.get_mut(&last) {
             event.state = DeliveryState::Pending;
             event.next_attempt_at = Some(now);
+            let done = event.attempts.len();
+            st.series.insert(last.clone(), done);
         }
         Ok(Some(last))
     }

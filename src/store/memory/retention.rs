@@ -113,6 +113,8 @@ impl State {
         self.events.retain(|_, e| e.transaction_id != id);
         let events = &self.events;
         self.event_order.retain(|e| events.contains_key(e));
+        self.claims.retain(|e, _| events.contains_key(e));
+        self.series.retain(|e, _| events.contains_key(e));
     }
 
     fn forget_credits(&mut self, ids: &[String]) {

@@ -34,6 +34,13 @@ pub(super) struct State {
     /// Events claimed and not finished yet: lease end, and whether a
     /// redeliver was asked for meanwhile (one delivery at a time).
     pub(super) leases: HashMap<String, (Millis, bool)>,
+    /// Event id -> the token of its latest claim (see `Delivery::claim`).
+    pub(super) claims: HashMap<String, u64>,
+    /// The last claim token handed out.
+    pub(super) last_claim: u64,
+    /// Event id -> attempts made before its last redeliver (see
+    /// `Delivery::series_from`).
+    pub(super) series: HashMap<String, usize>,
     /// (card, amount minor) -> (credit date, credit id) of the credits that
     /// confirmed a transaction and were not reversed: what a reversal matches.
     pub(super) paid: HashMap<(String, i64), Vec<(Millis, String)>>,
@@ -375,6 +382,10 @@ impl State {
         let event = event.clone();
         let asked = self.leases.get(&id).is_some_and(|(_, again)| *again);
         self.leases.insert(id.clone(), (now + lease_ms, asked));
+        self.last_claim += 1;
+        let claim = self.last_claim;
+        self.claims.insert(id.clone(), claim);
+        let series_from = self.series.get(&id).copied().unwrap_or(0);
         let transaction = self
             .txs
             .get(&event.transaction_id)
@@ -391,6 +402,8 @@ impl State {
             event,
             transaction,
             credit,
+            claim,
+            series_from,
         }))
     }
 }

@@ -265,10 +265,11 @@ impl Store for RedisStore {
     async fn finish_attempt(
         &self,
         event_id: &str,
+        claim: u64,
         attempt: Attempt,
         result: AttemptResult,
     ) -> Result<(), StoreError> {
-        outbox::finish_attempt(self, event_id, attempt, result).await
+        outbox::finish_attempt(self, event_id, claim, attempt, result).await
     }
 
     async fn redeliver(

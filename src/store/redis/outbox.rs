@@ -17,11 +17,22 @@ pub(super) async fn claim_event(
 ) -> Result<Option<Delivery>, StoreError> {
     let args = [now.to_string(), lease_ms.to_string()];
     let mut reply = codec::array(store.run(&CLAIM, &args).await?)?.into_iter();
-    let (Some(event), Some(attempts), Some(tx), Some(credit)) =
-        (reply.next(), reply.next(), reply.next(), reply.next())
-    else {
+    let (Some(event), Some(attempts), Some(tx), Some(credit), Some(claim), Some(series)) = (
+        reply.next(),
+        reply.next(),
+        reply.next(),
+        reply.next(),
+        reply.next(),
+        reply.next(),
+    ) else {
         return Ok(None);
     };
+    let count = |v: Value, what: &str| match v {
+        Value::Int(n) if n >= 0 => Ok(n as u64),
+        other => Err(StoreError::Corrupt(format!("{what}: {other:?}"))),
+    };
+    let claim = count(claim, "claim token")?;
+    let series_from = count(series, "series")? as usize;
     let event = codec::event(&Fields::from_value(event)?, codec::strings(attempts)?)?;
     let credit = Fields::from_value(credit)?;
     Ok(Some(Delivery {
@@ -32,12 +43,15 @@ pub(super) async fn claim_event(
         } else {
             Some(codec::credit(&credit)?)
         },
+        claim,
+        series_from,
     }))
 }
 
 pub(super) async fn finish_attempt(
     store: &RedisStore,
     event_id: &str,
+    claim: u64,
     attempt: Attempt,
     result: AttemptResult,
 ) -> Result<(), StoreError> {
@@ -50,6 +64,7 @@ pub(super) async fn finish_attempt(
     };
     let args = [
         event_id.to_string(),
+        claim.to_string(),
         json,
         result.to_string(),
         at.to_string(),

@@ -6,8 +6,11 @@
 -- holds a place among the due events: however many wait, the ones that can
 -- go are reached (finish.lua makes it due again once that event is done).
 -- The claim is remembered in `lease_until` (redeliver.lua reads it: one
--- delivery of an event at a time).
--- ARGV: now, lease ms. Returns {} or {event, attempts, transaction, credit}.
+-- delivery of an event at a time) and numbered in `claims`: finish.lua takes
+-- the outcome only from the latest claim, so a worker whose lease ran out
+-- cannot end the attempt of the worker that claimed the event after it.
+-- ARGV: now, lease ms. Returns {} or {event, attempts, transaction, credit,
+-- claim token, attempts before the last redeliver}.
 local now, lease = tonumber(ARGV[1]), tonumber(ARGV[2])
 local outbox = P .. 'outbox'
 
@@ -40,11 +43,13 @@ for _ = 1, 10 do
       else
         redis.call('ZADD', outbox, ms(now + lease), eid)
         redis.call('HSET', ek, 'next_attempt_at', ms(now + lease), 'lease_until', ms(now + lease))
+        local claim = redis.call('HINCRBY', ek, 'claims', 1)
+        local series = tonumber(redis.call('HGET', ek, 'series') or '0')
         local credit = {}
         local cid = redis.call('HGET', ek, 'credit_id')
         if cid then credit = redis.call('HGETALL', P .. 'credit:' .. cid) end
         return {redis.call('HGETALL', ek), redis.call('LRANGE', ek .. ':attempts', 0, -1),
-          tx_fields(txid), credit}
+          tx_fields(txid), credit, claim, series}
       end
     end
   end

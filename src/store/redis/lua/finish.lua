@@ -1,22 +1,29 @@
 -- Records one delivery attempt and what happens next.
--- ARGV: event id, attempt JSON, result (delivered|retry|failed), retry at, now.
+-- ARGV: event id, claim token, attempt JSON, result (delivered|retry|failed),
+-- retry at, now.
+-- Only the latest claim (claim.lua counts them in `claims`) decides: a worker
+-- whose lease ran out and whose event was claimed again only adds its attempt
+-- to the record, so it neither ends the newer claim's lease (a redeliver
+-- would then start a second delivery beside it) nor overrides its outcome.
 -- A redeliver asked for during the attempt (redeliver.lua set `redeliver`)
--- queues the event once more now, after this attempt: never dropped, never
--- overlapping it. Once an event is done, the next pending event of its
--- transaction (which claim.lua moved behind it) is due at once.
-local eid, attempt, result, at, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+-- queues the event once more now, after this attempt, with its retries again
+-- (`series`): never dropped, never overlapping it. Once an event is done, the
+-- next pending event of its transaction (which claim.lua moved behind it) is
+-- due at once.
+local eid, claim, attempt, result, at, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local ek = P .. 'event:' .. eid
 local outbox = P .. 'outbox'
 if redis.call('EXISTS', ek) == 0 then return 0 end
-redis.call('RPUSH', ek .. ':attempts', attempt)
+local done = redis.call('RPUSH', ek .. ':attempts', attempt)
+if redis.call('HGET', ek, 'claims') ~= claim then return 0 end
 local again = redis.call('HGET', ek, 'redeliver')
 redis.call('HDEL', ek, 'lease_until', 'redeliver')
-if result == 'retry' then
+if again then
+  redis.call('HSET', ek, 'state', 'pending', 'next_attempt_at', now, 'series', done)
+  redis.call('ZADD', outbox, now, eid)
+elseif result == 'retry' then
   redis.call('HSET', ek, 'state', 'pending', 'next_attempt_at', at)
   redis.call('ZADD', outbox, at, eid)
-elseif again then
-  redis.call('HSET', ek, 'state', 'pending', 'next_attempt_at', now)
-  redis.call('ZADD', outbox, now, eid)
 else
   redis.call('HSET', ek, 'state', result)
   redis.call('HDEL', ek, 'next_attempt_at')

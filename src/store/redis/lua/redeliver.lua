@@ -2,6 +2,8 @@
 -- One delivery of an event at a time: while an attempt is in flight (its
 -- claim's lease runs), the request is only remembered, and finish.lua queues
 -- the event after that attempt; repeated requests coalesce into one delivery.
+-- A redelivery starts a new series of attempts (`series`: attempts before
+-- it), so an event that had `failed` gets its retries again.
 local eid = redis.call('HGET', P .. 'tx:' .. ARGV[1], 'last_event')
 if not eid then return false end
 local ek = P .. 'event:' .. eid
@@ -10,6 +12,7 @@ if lease and tonumber(lease) > tonumber(ARGV[2]) then
   redis.call('HSET', ek, 'redeliver', '1')
   return eid
 end
-redis.call('HSET', ek, 'state', 'pending', 'next_attempt_at', ARGV[2])
+redis.call('HSET', ek, 'state', 'pending', 'next_attempt_at', ARGV[2],
+  'series', redis.call('LLEN', ek .. ':attempts'))
 redis.call('ZADD', P .. 'outbox', ARGV[2], eid)
 return eid
