@@ -399,9 +399,14 @@ async fn outbox_lease_hides_an_event_until_it_runs_out(b: Backend) {
         .unwrap()
         .expect("retry due");
     assert_eq!(retry.event.attempts.len(), 1);
-    s.finish_attempt("evt_lease", retry.claim, attempt(200), AttemptResult::Delivered)
-        .await
-        .unwrap();
+    s.finish_attempt(
+        "evt_lease",
+        retry.claim,
+        attempt(200),
+        AttemptResult::Delivered,
+    )
+    .await
+    .unwrap();
     assert!(
         s.claim_event(*T0 + 99_999_999, 1_000)
             .await
@@ -516,7 +521,11 @@ async fn a_redelivered_event_starts_a_new_series_of_attempts(b: Backend) {
         .await
         .unwrap();
     s.redeliver(&tx.id, *T0 + 4).await.unwrap();
-    let again = s.claim_event(*T0 + 4, 1_000).await.unwrap().expect("queued");
+    let again = s
+        .claim_event(*T0 + 4, 1_000)
+        .await
+        .unwrap()
+        .expect("queued");
     assert_eq!(again.event.attempts.len(), 2);
     assert_eq!(again.series_from, 2, "the redeliver starts a new series");
 }
@@ -1074,9 +1083,14 @@ async fn retention_removes_what_ended_and_still_refuses_replays(b: Backend) {
         error: None,
         duration_ms: 1,
     };
-    s.finish_attempt(&delivered.event.id, delivered.claim, ok, AttemptResult::Delivered)
-        .await
-        .unwrap();
+    s.finish_attempt(
+        &delivered.event.id,
+        delivered.claim,
+        ok,
+        AttemptResult::Delivered,
+    )
+    .await
+    .unwrap();
     let pending = create(s, 300, &[], *T0 + 8).await;
 
     // Nothing is old enough yet.
@@ -1181,9 +1195,14 @@ async fn redis_retention_leaves_no_stray_keys() {
         error: Some("HTTP 500".into()),
         duration_ms: 1,
     };
-    s.finish_attempt(&claimed.event.id, claimed.claim, failed, AttemptResult::Failed)
-        .await
-        .unwrap();
+    s.finish_attempt(
+        &claimed.event.id,
+        claimed.claim,
+        failed,
+        AttemptResult::Failed,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         s.apply_credit(credit(51, 101, &[""], *T0 + 6, *T0 + 6))
             .await

@@ -37,7 +37,11 @@ impl<S> StallLimit<S> {
 
     /// Passes `polled` through, arming the timer on `Pending` and failing
     /// once it has run out.
-    fn guard<T>(&mut self, cx: &mut Context<'_>, polled: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+    fn guard<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
         match polled {
             Poll::Ready(r) => {
                 self.timer = None;
@@ -71,7 +75,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for StallLimit<S> {
 }
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for StallLimit<S> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
         this.guard(cx, polled)
