@@ -61,6 +61,7 @@ impl Sim {
             message_id: self.next_msg,
             date: at,
             received_at: at,
+            text: "🎉 Пополнение ➕ 20.001,00 UZS".into(),
         };
         self.store.apply_credit(c).await.expect("apply")
     }

@@ -234,6 +234,7 @@ impl Engine {
             message_id: msg.message_id,
             date: msg.date,
             received_at: now_millis(),
+            text: msg.text.chars().take(crate::model::MAX_TEXT).collect(),
         };
         // A reversal (the bank took a credit back) is matched against the
         // confirmed credits, never against pending orders.

@@ -99,6 +99,9 @@ pub struct AuditEntry {
 
 /// What the store made of a manual settlement.
 #[derive(Debug, Clone, PartialEq)]
+// Returned once per request, never stored in bulk: the size difference
+// between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum ManualOutcome {
     Settled {
         transaction: Transaction,

@@ -141,7 +141,13 @@ pub struct CreditRecord {
     /// The message's own time (when the bank said the money arrived).
     pub date: Millis,
     pub received_at: Millis,
+    /// The bank's message as received (at most `MAX_TEXT` characters), for
+    /// the seller's console; `None` for records kept before it was stored.
+    pub text: Option<String>,
 }
+
+/// Longest bank message text kept with a credit (Telegram's own limit).
+pub const MAX_TEXT: usize = 4096;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

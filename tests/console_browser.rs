@@ -234,3 +234,76 @@ async fn forms_without_their_token_are_refused_and_guessing_is_stopped() {
     b.close().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn assign_an_unmatched_credit_once_and_see_the_manual_webhook() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(b) = Browser::start("console_browser_assign", true).await else {
+        return;
+    };
+    let mut app = spawn(Backend::Memory, "console_browser_assign", tune)
+        .await
+        .unwrap();
+    let first = create(&app, 150_000, json!({"order_id": "ORD-2001"})).await;
+    let second = create(&app, 150_000, json!({"order_id": "ORD-2002"})).await;
+    // The buyer paid the price asked, not the unique amount: no match.
+    app.humo_credit(7, 150_000, &last4(&first), now_ms()).await;
+    let (id1, id2) = (
+        first["transaction_id"].as_str().unwrap(),
+        second["transaction_id"].as_str().unwrap(),
+    );
+    login(&b, &app, PASSWORD).await;
+    open(&b, &app, "/console/credits").await;
+    fits_the_phone(&b, "the credits page").await;
+    screenshot(&b, "console-credits").await;
+    // A second tab on the same page, left open (a stale page).
+    let main = b.client.window().await.unwrap();
+    let stale = b.client.new_window(true).await.unwrap().handle;
+    b.client.switch_to_window(stale.clone()).await.unwrap();
+    open(&b, &app, "/console/credits").await;
+    b.client.switch_to_window(main).await.unwrap();
+
+    click(&b, &format!("button.assign[data-tx='{id1}']")).await;
+    assert_eq!(path(&b).await, format!("/console/transactions/{id1}"));
+    assert_eq!(
+        text(
+            b.eval("document.getElementById('status').textContent")
+                .await
+        ),
+        "confirmed"
+    );
+    assert!(
+        text(
+            b.eval("document.getElementById('manual').textContent")
+                .await
+        )
+        .starts_with("by console at")
+    );
+    let hook = app.receiver.next().await.json();
+    assert_eq!(hook["action"], "confirm");
+    assert_eq!(hook["transaction_id"], id1);
+    assert_eq!(hook["manual"], true);
+    screenshot(&b, "console-assigned").await;
+
+    // The stale tab tries to give the same credit to the other order.
+    b.client.switch_to_window(stale).await.unwrap();
+    click(&b, &format!("button.assign[data-tx='{id2}']")).await;
+    assert_eq!(
+        text(b.eval("document.querySelector('h1').textContent").await),
+        "Not settled"
+    );
+    assert!(
+        text(
+            b.eval("document.getElementById('notice').textContent")
+                .await
+        )
+        .contains("already pays")
+    );
+    app.receiver
+        .assert_quiet(std::time::Duration::from_millis(500))
+        .await;
+    let (_, tx2) = app.get(&format!("/transactions/{id2}")).await;
+    assert_eq!(tx2["data"]["status"], "pending");
+    b.close().await;
+    app.stop().await;
+}

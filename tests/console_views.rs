@@ -341,3 +341,147 @@ async fn a_long_list_stops_at_one_page() {
     );
     app.stop().await;
 }
+
+/// The credit id of the first unmatched credit on the credits page.
+fn first_credit(body: &str) -> String {
+    let at = body.find("data-credit=\"").expect("a credit is listed") + "data-credit=\"".len();
+    body[at..at + 36].to_string()
+}
+
+#[tokio::test]
+async fn assigning_a_credit_confirms_by_hand_once_and_is_audited() {
+    let mut app = app("console_assign", |_| {}).await;
+    let one = create(&app, 20000, json!({"order_id": "AS-1"})).await;
+    let two = create(&app, 20000, json!({"order_id": "AS-2"})).await;
+    // The buyer paid the round price: it matches nothing.
+    app.humo_credit(1, 20000, &last4(&one), now_ms()).await;
+    let mut s = Seller::new(&app);
+    s.login().await;
+    let page = s.get("/console/credits").await;
+    assert_eq!(page.status, 200);
+    let credit = first_credit(&page.body);
+    let (id1, id2) = (
+        one["transaction_id"].as_str().unwrap(),
+        two["transaction_id"].as_str().unwrap(),
+    );
+    assert!(
+        page.body.contains(&format!("data-tx=\"{id1}\"")),
+        "a candidate: {}",
+        page.body
+    );
+    assert!(page.body.contains(&format!("data-tx=\"{id2}\"")));
+
+    let path = format!("/console/credits/{credit}/assign");
+    let done = s.act(&path, &[("transaction", id1)]).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(
+        done.header("location"),
+        format!("/console/transactions/{id1}?done=assigned")
+    );
+    let hook = app.receiver.next().await.json();
+    assert_eq!(hook["action"], "confirm");
+    assert_eq!(hook["transaction_id"], id1);
+    assert_eq!(hook["manual"], true);
+    assert_eq!(hook["manual_by"], "console");
+
+    let again = s.act(&path, &[("transaction", id2)]).await;
+    assert_eq!(again.status, 409, "the credit already pays an order");
+    assert!(again.body.contains("already pays"), "{}", again.body);
+    let detail = s.get(&format!("/console/transactions/{id2}")).await;
+    assert!(
+        detail.body.contains("id=\"status\">pending<"),
+        "the second order is untouched"
+    );
+    app.receiver
+        .assert_quiet(std::time::Duration::from_millis(300))
+        .await;
+
+    let detail = s
+        .get(&format!("/console/transactions/{id1}?done=assigned"))
+        .await;
+    assert!(detail.body.contains("id=\"status\">confirmed<"));
+    assert!(
+        text_of(&detail.body, "manual")
+            .unwrap()
+            .starts_with("by console at")
+    );
+    let audit = s.get("/console/audit").await;
+    assert_eq!(audit.status, 200);
+    assert!(
+        audit.body.contains(&format!("data-audit=\"{id1}\"")),
+        "{}",
+        audit.body
+    );
+    assert!(
+        audit.body.contains("console · 127.0.0.1"),
+        "who and from where: {}",
+        audit.body
+    );
+
+    // Without the token, or to a made-up id: refused, nothing sent.
+    let token_less = s.post(&path, &[("transaction", id2)]).await;
+    assert_eq!(token_less.status, 403);
+    let bad = s.act(&path, &[("transaction", "<script>")]).await;
+    assert_eq!(bad.status, 400);
+    assert!(!bad.body.contains("<script>"));
+    app.receiver
+        .assert_quiet(std::time::Duration::from_millis(300))
+        .await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn mark_paid_needs_the_box_ticked_and_happens_once() {
+    let mut app = app("console_mark_paid", |_| {}).await;
+    let tx = create(&app, 50000, json!({"order_id": "CASH-1"})).await;
+    let id = tx["transaction_id"].as_str().unwrap();
+    let mut s = Seller::new(&app);
+    s.login().await;
+    let page = s.get(&format!("/console/transactions/{id}")).await;
+    assert!(page.body.contains("id=\"confirm\""));
+    let path = format!("/console/transactions/{id}/confirm");
+    let unsure = s.act(&path, &[]).await;
+    assert_eq!(unsure.status, 400, "the box was not ticked");
+    app.receiver
+        .assert_quiet(std::time::Duration::from_millis(300))
+        .await;
+    let done = s.act(&path, &[("sure", "yes")]).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let hook = app.receiver.next().await.json();
+    assert_eq!(
+        (hook["action"].as_str(), hook["manual"].as_bool()),
+        (Some("confirm"), Some(true))
+    );
+    let twice = s.act(&path, &[("sure", "yes")]).await;
+    assert_eq!(twice.status, 409);
+    let page = s.get(&format!("/console/transactions/{id}")).await;
+    assert!(
+        !page.body.contains("id=\"confirm\""),
+        "no button once confirmed"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_bank_text_is_shown_as_text() {
+    let app = app("console_bank_text", |_| {}).await;
+    let msg = paycue::IncomingMessage {
+        sender_id: 856_254_490,
+        chat_id: None,
+        message_id: 5,
+        date: now_ms(),
+        text: "🎉 Пополнение\n➕ 777,00 UZS\n📍 <script>alert('bank')</script>\n💳 HUMOCARD *7466"
+            .into(),
+    };
+    app.engine.ingest(&msg).await.unwrap();
+    let mut s = Seller::new(&app);
+    s.login().await;
+    let page = s.get("/console/credits").await;
+    assert!(!page.body.contains("<script>alert"), "{}", page.body);
+    assert!(
+        unescape(&page.body).contains("📍 <script>alert('bank')</script>"),
+        "{}",
+        page.body
+    );
+    app.stop().await;
+}

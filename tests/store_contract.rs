@@ -138,6 +138,7 @@ fn credit(msg: i64, major: i64, store_cards: &[&str], date: i64, now: i64) -> In
         message_id: msg,
         date,
         received_at: now,
+        text: format!("credit {major} for message {msg}"),
     }
 }
 

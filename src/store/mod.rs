@@ -154,6 +154,8 @@ pub struct IncomingCredit {
     pub message_id: i64,
     pub date: Millis,
     pub received_at: Millis,
+    /// The message's text (cut at `model::MAX_TEXT` characters).
+    pub text: String,
 }
 
 /// The key of a chat's per-chat state within an account scope. A channel

@@ -144,6 +144,7 @@ impl State {
             message_id: credit.message_id,
             date: credit.date,
             received_at: credit.received_at,
+            text: Some(credit.text.clone()),
         };
         self.credits.insert(record.id.clone(), record.clone());
         self.credit_order.push(record.id.clone());

@@ -167,6 +167,7 @@ pub fn credit(f: &Fields) -> Result<CreditRecord, StoreError> {
         message_id: f.int("message_id")?,
         date: f.int("date")?,
         received_at: f.int("received_at")?,
+        text: f.owned("text"),
     })
 }
 
@@ -184,6 +185,7 @@ pub fn credit_fields(c: &super::IncomingCredit) -> Vec<(&'static str, String)> {
         ("message_id", c.message_id.to_string()),
         ("date", c.date.to_string()),
         ("received_at", c.received_at.to_string()),
+        ("text", c.text.clone()),
     ]
 }
 

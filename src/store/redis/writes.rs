@@ -227,5 +227,6 @@ pub(super) fn credit_record(
         message_id: c.message_id,
         date: c.date,
         received_at: c.received_at,
+        text: Some(c.text.clone()),
     }
 }

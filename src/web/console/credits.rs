@@ -1,7 +1,9 @@
 //! Credits that matched nothing, and late ones (money for an order that had
 //! already ended), newest first, at most `PAGE` of each, with what the bank
-//! said. Each lists the transactions it could pay: pending or expired ones
-//! in the same currency whose amount, or asked price, is the credit's.
+//! said. Each lists the transactions it could pay (pending or expired ones
+//! in the same currency whose amount, or asked price, is the credit's), each
+//! with an Assign button, and a form for any other transaction id
+//! (`settle::assign`).
 
 use std::sync::Arc;
 
@@ -33,6 +35,9 @@ pub(super) struct CreditView {
     pub card: String,
     pub reason: String,
     pub transaction_id: String,
+    /// What the bank's message said (empty for credits stored before
+    /// paycue kept the text).
+    pub text: String,
     pub candidates: Vec<Candidate>,
 }
 
@@ -82,6 +87,7 @@ fn view(c: &CreditRecord, txs: &[Transaction], state: &ConsoleState) -> CreditVi
         card: c.card_last4.clone().unwrap_or_default(),
         reason: c.reason.clone().unwrap_or_default(),
         transaction_id: c.transaction_id.clone().unwrap_or_default(),
+        text: c.text.clone().unwrap_or_default(),
         candidates,
     }
 }

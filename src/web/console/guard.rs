@@ -40,9 +40,19 @@ impl FromRequestParts<Arc<ConsoleState>> for Seller {
     }
 }
 
-/// An action: same origin, live session, right CSRF token.
+/// An action: same origin, live session, right CSRF token; with its form
+/// and the client's address (for the audit list).
 pub(super) struct Posted {
     pub session: Session,
+    pub form: HashMap<String, String>,
+    pub from: String,
+}
+
+impl Posted {
+    /// A form field, trimmed; empty when missing.
+    pub fn field(&self, name: &str) -> &str {
+        self.form.get(name).map(|v| v.trim()).unwrap_or("")
+    }
 }
 
 impl FromRequest<Arc<ConsoleState>> for Posted {
@@ -55,6 +65,9 @@ impl FromRequest<Arc<ConsoleState>> for Posted {
         if !same_origin(req.headers(), state.engine.config.pay.public_url.as_ref()) {
             return Err(forbidden());
         }
+        let from = client_ip(req.headers(), peer(req.extensions()))
+            .map(|ip| ip.to_string())
+            .unwrap_or_else(|| "unknown".into());
         let session = match session::load(&state.engine, req.headers()).await {
             Ok(Some(s)) => s,
             Ok(None) => return Err(render::session_ended()),
@@ -66,7 +79,11 @@ impl FromRequest<Arc<ConsoleState>> for Posted {
             tracing::warn!("console: an action without the session's CSRF token was refused");
             return Err(forbidden());
         }
-        Ok(Posted { session })
+        Ok(Posted {
+            session,
+            form,
+            from,
+        })
     }
 }
 

@@ -10,7 +10,9 @@
 //! `render` (templates, the embedded CSS, security headers), `overview` (the
 //! figures of today and the last 7 days), `filter` (reading the transaction
 //! filters leniently but strictly), `transactions` (list, detail, redeliver),
-//! `credits` (money that matched nothing, and late money),
+//! `credits` (money that matched nothing, and late money), `settle` (assign
+//! a credit, mark paid: the engine's `manual` functions), `audit` (the list
+//! of manual actions),
 //! `format` (money and times for people).
 //!
 //! What must stay true: no page and no action without a live session; no
@@ -25,6 +27,7 @@ use axum::routing::{get, post};
 
 use crate::engine::Engine;
 
+mod audit;
 mod credits;
 mod filter;
 mod format;
@@ -34,6 +37,7 @@ mod overview;
 mod render;
 mod routes;
 mod session;
+mod settle;
 mod transactions;
 
 pub use login::{GLOBAL_FAILURES, IP_FAILURES, WINDOW};
@@ -62,7 +66,10 @@ pub fn router(engine: Arc<Engine>) -> Router {
             "/console/transactions/{id}/redeliver",
             post(transactions::redeliver),
         )
+        .route("/console/transactions/{id}/confirm", post(settle::confirm))
         .route("/console/credits", get(credits::list))
+        .route("/console/credits/{id}/assign", post(settle::assign))
+        .route("/console/audit", get(audit::list))
         .route(
             "/console/{*rest}",
             get(routes::not_found).post(routes::not_found),

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use sha2::Digest;
 
+use super::audit::EntryView;
 use super::credits::CreditsView;
 use super::overview::OverviewView;
 use super::transactions::{DetailView, ListView};
@@ -65,6 +66,14 @@ struct CreditsTemplate<'a> {
     css: &'static str,
     nav: &'a Nav,
     v: &'a CreditsView,
+}
+
+#[derive(Template)]
+#[template(path = "console/audit.html")]
+struct AuditTemplate<'a> {
+    css: &'static str,
+    nav: &'a Nav,
+    rows: &'a [EntryView],
 }
 
 #[derive(Template)]
@@ -160,6 +169,18 @@ pub(super) fn credits(nav: &Nav, v: &CreditsView) -> Response {
     html(
         StatusCode::OK,
         CreditsTemplate { css: CSS, nav, v }.render(),
+    )
+}
+
+pub(super) fn audit(nav: &Nav, rows: &[EntryView]) -> Response {
+    html(
+        StatusCode::OK,
+        AuditTemplate {
+            css: CSS,
+            nav,
+            rows,
+        }
+        .render(),
     )
 }
 

@@ -1,6 +1,7 @@
 //! Transactions: the list (newest first, filtered, at most `PAGE` rows), one
-//! transaction with its webhook events and every delivery attempt, and the
-//! redeliver button (`Engine::redeliver`, as `POST /transactions/{id}/redeliver`).
+//! transaction with its webhook events and every delivery attempt, the
+//! redeliver button (`Engine::redeliver`, as `POST /transactions/{id}/redeliver`)
+//! and, for a pending or expired one, Mark paid (`settle::confirm`).
 //! The shop's metadata is shown as JSON text, escaped like everything else.
 
 use std::sync::Arc;
@@ -52,6 +53,7 @@ pub(super) struct EventView {
     pub action: &'static str,
     pub created: String,
     pub delivery: &'static str,
+    pub manual: bool,
     pub next: String,
     pub attempts: Vec<AttemptView>,
 }
@@ -69,8 +71,12 @@ pub(super) struct DetailView {
     pub paid_by: String,
     pub late_credits: Vec<String>,
     pub reversed: String,
+    /// "by console at …" when settled by hand.
+    pub manual: String,
     pub events: Vec<EventView>,
     pub can_redeliver: bool,
+    /// Pending or expired: it can still be marked paid.
+    pub can_confirm: bool,
     pub done: Option<&'static str>,
 }
 
@@ -154,6 +160,7 @@ fn event_view(e: &Event, tz: &jiff::tz::TimeZone) -> EventView {
             crate::model::DeliveryState::Delivered => "delivered",
             crate::model::DeliveryState::Failed => "failed",
         },
+        manual: e.manual.is_some(),
         next: e
             .next_attempt_at
             .map(|at| format::time(at, tz))
@@ -205,11 +212,23 @@ pub(super) async fn detail(
         paid_by: tx.paid_by.clone().unwrap_or_default(),
         late_credits: tx.late_credits.clone(),
         reversed: time(tx.reversed_at),
+        manual: tx
+            .manual
+            .as_ref()
+            .map(|m| format!("by {} at {}", m.by, format::time(m.at, tz)))
+            .unwrap_or_default(),
         can_redeliver: tx.last_event.is_some(),
+        can_confirm: matches!(filter::status_name(&tx), "pending" | "expired"),
         events: events.iter().map(|e| event_view(e, tz)).collect(),
         // A fixed set of notices: nothing from the query is echoed.
         done: match query.as_deref() {
             Some("done=redelivered") => Some("The last webhook was queued again."),
+            Some("done=assigned") => {
+                Some("The credit was assigned: the order is paid and the shop is being told.")
+            }
+            Some("done=confirmed") => {
+                Some("Marked paid: the order is confirmed and the shop is being told.")
+            }
             _ => None,
         },
     };
