@@ -10,7 +10,8 @@
 //! `render` (templates, the embedded CSS, security headers), `overview` (the
 //! figures of today and the last 7 days), `filter` (reading the transaction
 //! filters leniently but strictly), `transactions` (list, detail, redeliver),
-//! `credits` (money that matched nothing, and late money), `settle` (assign
+//! `credits` (money that matched nothing, and late money), `export` (the
+//! CSV and XLSX download of what the Transactions filter selects), `settle` (assign
 //! a credit, mark paid: the engine's `manual` functions), `audit` (the list
 //! of manual actions),
 //! `format` (money and times for people).
@@ -29,6 +30,7 @@ use crate::engine::Engine;
 
 mod audit;
 mod credits;
+mod export;
 mod filter;
 mod format;
 mod guard;
@@ -70,6 +72,7 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/console/credits", get(credits::list))
         .route("/console/credits/{id}/assign", post(settle::assign))
         .route("/console/audit", get(audit::list))
+        .route("/console/export", get(export::download))
         .route(
             "/console/{*rest}",
             get(routes::not_found).post(routes::not_found),
