@@ -97,10 +97,16 @@ async fn outage_with_many_waiting_events_never_jams_the_outbox(b: Backend) {
 /// give exactly one more delivery, after the first one ended, never two at
 /// once.
 async fn redeliver_during_an_attempt_waits_for_it_and_coalesces(b: Backend) {
-    let Some(mut app) = spawn(b, "redeliver_race", |_| {}).await else {
+    // The attempt is held 5 s (the five calls below must land inside it even
+    // on a loaded machine: 1.5 s was seen too short), under a 10 s timeout.
+    let Some(mut app) = spawn(b, "redeliver_race", |c| {
+        c.webhook_timeout = Some("10s".into());
+    })
+    .await
+    else {
         return;
     };
-    app.receiver.set_delay(Duration::from_millis(1500));
+    app.receiver.set_delay(Duration::from_millis(5000));
     let tx = app.create(4500).await;
     let id = tx["transaction_id"].as_str().unwrap().to_string();
     app.humo_credit(1, 4501, "1111", now_ms()).await;
@@ -123,7 +129,8 @@ async fn redeliver_during_an_attempt_waits_for_it_and_coalesces(b: Backend) {
     let first = app.receiver.next().await;
     let second = app.receiver.next().await;
     assert_eq!(first.header("webhook-id"), second.header("webhook-id"));
-    app.receiver.assert_quiet(Duration::from_millis(2500)).await;
+    // Longer than one held attempt, so a third delivery would be seen.
+    app.receiver.assert_quiet(Duration::from_millis(6500)).await;
     assert_eq!(
         app.receiver.max_in_flight(),
         1,
