@@ -307,3 +307,90 @@ async fn assign_an_unmatched_credit_once_and_see_the_manual_webhook() {
     b.close().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn export_the_filtered_list_and_open_the_xlsx() {
+    use calamine::{Reader, Xlsx, open_workbook};
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(b) = Browser::start("console_browser_export", true).await else {
+        return;
+    };
+    let app = spawn(Backend::Memory, "console_browser_export", tune)
+        .await
+        .unwrap();
+    for i in 0..4 {
+        let tx = create(
+            &app,
+            30_000 + i,
+            json!({"order_id": format!("XL-{i}"), "city": "Samarqand"}),
+        )
+        .await;
+        if i < 2 {
+            app.humo_credit(i + 1, whole(&tx), &last4(&tx), now_ms())
+                .await;
+        }
+    }
+    create(&app, 55_000, json!({"order_id": "NOT-THIS"})).await;
+    let downloads = tempfile::tempdir().unwrap();
+    b.cdp(
+        "Browser.setDownloadBehavior",
+        json!({"behavior": "allow", "downloadPath": downloads.path().to_str().unwrap()}),
+    )
+    .await;
+    login(&b, &app, PASSWORD).await;
+    open(&b, &app, "/console/transactions").await;
+    let q = b.client.find(Locator::Id("q")).await.unwrap();
+    q.send_keys("xl-").await.unwrap();
+    b.client
+        .find(Locator::Id("export-xlsx"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let file = loop {
+        let done = std::fs::read_dir(downloads.path())
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.extension().is_some_and(|x| x == "xlsx"));
+        if let Some(f) = done {
+            break f;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no XLSX downloaded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let mut book: Xlsx<_> = open_workbook(&file).expect("the download opens as XLSX");
+    let sheet = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&sheet).unwrap();
+    let rows: Vec<Vec<String>> = range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(
+        rows.len(),
+        1 + 4,
+        "a header and the 4 orders searched for: {rows:?}"
+    );
+    let col = |name: &str| {
+        rows[0]
+            .iter()
+            .position(|h| h.contains(name))
+            .unwrap_or_else(|| panic!("a {name} column in {:?}", rows[0]))
+    };
+    let (order, city, status) = (col("order_id"), col("city"), col("status"));
+    let mut orders: Vec<&str> = rows[1..].iter().map(|r| r[order].as_str()).collect();
+    orders.sort();
+    assert_eq!(orders, ["XL-0", "XL-1", "XL-2", "XL-3"]);
+    assert!(rows[1..].iter().all(|r| r[city] == "Samarqand"));
+    let confirmed = rows[1..]
+        .iter()
+        .filter(|r| r[status] == "confirmed")
+        .count();
+    assert_eq!(confirmed, 2);
+    b.close().await;
+    app.stop().await;
+}

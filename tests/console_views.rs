@@ -121,6 +121,24 @@ fn group(n: i64) -> String {
 }
 
 #[tokio::test]
+async fn times_are_in_the_sellers_tz() {
+    let app = app("console_tz", |c| c.tz = Some("UTC".into())).await;
+    let tx = create(&app, 20000, json!({"order_id": "TZ-1"})).await;
+    let mut s = Seller::new(&app);
+    let page = s.login().await;
+    assert!(page.body.contains("(UTC)"), "{}", page.body);
+    let created: jiff::Timestamp = tx["created_at"].as_str().unwrap().parse().unwrap();
+    let shown = created
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .strftime("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    let id = tx["transaction_id"].as_str().unwrap();
+    let detail = s.get(&format!("/console/transactions/{id}")).await;
+    assert!(detail.body.contains(&shown), "{shown} in {}", detail.body);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn the_overview_reads_redis_persistence() {
     let Some(app) = spawn(Backend::Redis, "console_overview_redis", |c| {
         c.console_password = Some(PASSWORD.into());
@@ -326,18 +344,36 @@ async fn detail_shows_every_attempt_and_redeliver_sends_the_same_event_again() {
 }
 
 #[tokio::test]
-async fn a_long_list_stops_at_one_page() {
+async fn a_long_list_comes_in_pages_of_100_with_the_filters_kept() {
     let app = app("console_long", |c| c.limit = Some("1000".into())).await;
     for i in 0..130 {
         create(&app, 10000 + i, json!({"order_id": format!("L-{i}")})).await;
     }
     let mut s = Seller::new(&app);
     s.login().await;
-    let p = s.get("/console/transactions").await;
+    create(&app, 10000, json!({"order_id": "not in the search"})).await;
+    let p = s.get("/console/transactions?q=L-").await;
     assert_eq!(p.body.matches("data-tx=").count(), 100);
+    let at = p.body.find("id=\"older\"").expect("a link to older ones");
+    let href = p.body[..at].rsplit("href=\"").next().unwrap();
+    let href = unescape(&href[..href.find('"').unwrap()]);
+    assert!(
+        href.contains("q=L-") && href.contains("before="),
+        "the filters ride along: {href}"
+    );
+    let older = s.get(&href).await;
+    assert_eq!(older.status, 200);
+    assert_eq!(older.body.matches("data-tx=").count(), 30);
+    assert!(!older.body.contains("id=\"older\""), "the last page");
+    let ids = |body: &str| -> std::collections::HashSet<String> {
+        body.match_indices("data-tx=\"")
+            .map(|(i, _)| body[i + 9..i + 45].to_string())
+            .collect()
+    };
     assert_eq!(
-        text_of(&p.body, "more").unwrap().split(' ').next().unwrap(),
-        "30"
+        ids(&p.body).intersection(&ids(&older.body)).count(),
+        0,
+        "no transaction twice"
     );
     app.stop().await;
 }

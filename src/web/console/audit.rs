@@ -33,7 +33,7 @@ pub(super) async fn list(
         Ok(e) => e,
         Err(e) => return render::store_down(&e),
     };
-    let tz = state.engine.config.pay.timezone.clone();
+    let tz = state.engine.config.tz.clone();
     let rows: Vec<EntryView> = entries
         .iter()
         .map(|e| EntryView {

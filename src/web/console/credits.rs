@@ -57,7 +57,7 @@ fn could_pay(c: &CreditRecord, tx: &Transaction) -> bool {
 }
 
 fn view(c: &CreditRecord, txs: &[Transaction], state: &ConsoleState) -> CreditView {
-    let tz = &state.engine.config.pay.timezone;
+    let tz = &state.engine.config.tz;
     let currency = c
         .currency
         .as_deref()

@@ -2,22 +2,59 @@
 //! transactions the list's filter selects (the same fields as the
 //! Transactions form, whose two export buttons send them here), written by
 //! `crate::export` (one row per transaction, metadata keys as columns, times
-//! in `TZ`) into a temporary file in constant memory, then sent as an
-//! attachment. A GET: it changes nothing, so it needs the session but no
-//! CSRF token. What must stay true: a filter the list would refuse is
+//! in `TZ`) into a temporary file in constant memory, then sent from that
+//! file a chunk at a time as an attachment (routed outside the whole-request
+//! time limit: a large export takes longer than a page). A GET: it changes
+//! nothing, so it needs the session but no CSRF token. What must stay true: a filter the list would refuse is
 //! refused here too (400), never widened into "everything".
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use hyper::body::Frame;
 
 use super::ConsoleState;
 use super::filter::{self, Status};
 use super::guard::Seller;
 use crate::export::{self, Export, Format};
-use crate::listing::TxFilter;
+
+/// Bytes read from the file per chunk sent.
+const CHUNK: usize = 64 * 1024;
+
+/// The export file as the response body, a chunk at a time; the temporary
+/// file is removed when the body is dropped (sent, or the client left).
+struct FileBody {
+    file: tokio::fs::File,
+    _temp: tempfile::NamedTempFile,
+    buf: Vec<u8>,
+}
+
+impl HttpBody for FileBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        let this = &mut *self;
+        this.buf.resize(CHUNK, 0);
+        let mut read = tokio::io::ReadBuf::new(&mut this.buf);
+        match tokio::io::AsyncRead::poll_read(Pin::new(&mut this.file), cx, &mut read) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(Ok(())) if read.filled().is_empty() => Poll::Ready(None),
+            Poll::Ready(Ok(())) => {
+                Poll::Ready(Some(Ok(Frame::data(Bytes::copy_from_slice(read.filled())))))
+            }
+        }
+    }
+}
 
 pub(super) async fn download(
     State(state): State<Arc<ConsoleState>>,
@@ -48,14 +85,7 @@ pub(super) async fn download(
             .into_response();
     }
     let job = Export {
-        filter: TxFilter {
-            status: f.status.map(Status::stored),
-            from: f.from,
-            to: f.to,
-            card: f.card,
-            amount: f.amount,
-            text: f.text,
-        },
+        filter: f.listing(),
         format,
         tz,
     };
@@ -70,10 +100,14 @@ pub(super) async fn download(
                 .into_response();
         }
     };
-    // The finished file is read back whole: the export itself is written in
-    // constant memory; `paycue export --out` avoids even this copy.
-    let bytes = match tokio::fs::read(file.path()).await {
-        Ok(b) => b,
+    // Sent from the file a chunk at a time: neither the rows nor the file
+    // sit in memory, however many there are.
+    let body = match tokio::fs::File::open(file.path()).await {
+        Ok(opened) => FileBody {
+            file: opened,
+            _temp: file,
+            buf: Vec::new(),
+        },
         Err(e) => {
             tracing::warn!(error = %e, "console export could not be read back");
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
@@ -83,7 +117,7 @@ pub(super) async fn download(
         "attachment; filename=\"paycue-transactions.{}\"",
         format.extension()
     );
-    let mut resp = (StatusCode::OK, bytes).into_response();
+    let mut resp = Body::new(body).into_response();
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

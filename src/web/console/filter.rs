@@ -143,8 +143,8 @@ pub(super) fn parse(query: Option<&str>, tz: &TimeZone) -> (Typed, Filter, Vec<S
         .and_then(start);
     if !typed.card.is_empty() {
         let digits: String = typed.card.chars().filter(|c| !c.is_whitespace()).collect();
-        if digits.is_empty() || digits.len() > 19 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            errors.push("Card: write its last digits, such as 7466.".into());
+        if digits.len() < 4 || digits.len() > 19 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            errors.push("Card: write its last 4 digits, such as 7466.".into());
         } else {
             f.card = Some(digits);
         }
@@ -168,7 +168,53 @@ pub(super) fn parse(query: Option<&str>, tz: &TimeZone) -> (Typed, Filter, Vec<S
     (typed, f, errors)
 }
 
+/// The first value of query parameter `name`.
+pub(super) fn param(query: Option<&str>, name: &str) -> Option<String> {
+    let url = reqwest::Url::parse(&format!("http://x/?{}", query?)).ok()?;
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The list's address with these filters, from cursor `before` on.
+pub(super) fn link(typed: &Typed, before: crate::listing::Cursor) -> String {
+    let Ok(mut url) = reqwest::Url::parse("http://x/console/transactions") else {
+        return "/console/transactions".into();
+    };
+    {
+        let mut q = url.query_pairs_mut();
+        for (k, v) in [
+            ("status", &typed.status),
+            ("from", &typed.from),
+            ("to", &typed.to),
+            ("card", &typed.card),
+            ("amount", &typed.amount),
+            ("q", &typed.q),
+        ] {
+            if !v.is_empty() {
+                q.append_pair(k, v);
+            }
+        }
+        q.append_pair("before", &before.to_string());
+    }
+    format!("{}?{}", url.path(), url.query().unwrap_or_default())
+}
+
 impl Filter {
+    /// The same filter for `Engine::transactions` and the export; expired
+    /// and cancelled are one stored status, which [`Filter::matches`] tells
+    /// apart.
+    pub fn listing(&self) -> crate::listing::TxFilter {
+        crate::listing::TxFilter {
+            status: self.status.map(Status::stored),
+            from: self.from,
+            to: self.to,
+            card: self.card.clone(),
+            amount: self.amount,
+            text: self.text.clone(),
+        }
+    }
+
     pub fn matches(&self, tx: &Transaction) -> bool {
         if let Some(s) = self.status
             && status_name(tx) != s.as_str()

@@ -57,7 +57,7 @@ pub fn router(engine: Arc<Engine>) -> Router {
     }
     let request_limit = engine.config.http_request_timeout;
     let state = Arc::new(ConsoleState { engine });
-    Router::new()
+    let pages = Router::new()
         .route("/console", get(routes::overview))
         .route("/console/", get(routes::to_overview))
         .route("/console/login", get(login::form).post(login::submit))
@@ -72,7 +72,6 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/console/credits", get(credits::list))
         .route("/console/credits/{id}/assign", post(settle::assign))
         .route("/console/audit", get(audit::list))
-        .route("/console/export", get(export::download))
         .route(
             "/console/{*rest}",
             get(routes::not_found).post(routes::not_found),
@@ -81,7 +80,11 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             request_limit,
             crate::http::timeout::request_timeout,
-        ))
+        ));
+    // The download is merged after the time limit: writing a large export
+    // takes longer than a page (the server's connection limits still apply).
+    pages
+        .merge(Router::new().route("/console/export", get(export::download)))
         .layer(axum::middleware::map_response(render::secured))
         .with_state(state)
 }

@@ -92,7 +92,7 @@ impl Tally {
 }
 
 pub(super) async fn build(engine: &Engine) -> Result<OverviewView, StoreError> {
-    let tz = &engine.config.pay.timezone;
+    let tz = &engine.config.tz;
     let now = now_millis();
     let (today, week) = windows(now, tz);
     let store = &engine.store;

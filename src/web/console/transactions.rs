@@ -1,4 +1,5 @@
-//! Transactions: the list (newest first, filtered, at most `PAGE` rows), one
+//! Transactions: the list (newest first, filtered, `PAGE` rows a page, by
+//! `Engine::transactions`), one
 //! transaction with its webhook events and every delivery attempt, the
 //! redeliver button (`Engine::redeliver`, as `POST /transactions/{id}/redeliver`)
 //! and, for a pending or expired one, Mark paid (`settle::confirm`).
@@ -16,10 +17,8 @@ use super::render::{self, Nav};
 use super::{ConsoleState, format};
 use crate::model::{Event, Transaction};
 
-/// Rows shown at most; narrow the filters for older ones.
+/// Rows per page; the next page is a link.
 pub const PAGE: usize = 100;
-/// Transactions read at most to find them.
-pub const SCAN: usize = 5000;
 
 pub(super) struct Row {
     pub id: String,
@@ -35,10 +34,8 @@ pub(super) struct ListView {
     pub statuses: [&'static str; 4],
     pub errors: Vec<String>,
     pub rows: Vec<Row>,
-    /// Matches beyond the page.
-    pub more: usize,
-    /// The scan limit was reached: older transactions were not searched.
-    pub capped: bool,
+    /// The next page (older transactions), with the same filters.
+    pub older: Option<String>,
 }
 
 pub(super) struct AttemptView {
@@ -93,7 +90,7 @@ fn short_json(v: Option<&serde_json::Value>, max: usize) -> String {
 }
 
 fn row(tx: &Transaction, state: &ConsoleState) -> Row {
-    let tz = &state.engine.config.pay.timezone;
+    let tz = &state.engine.config.tz;
     Row {
         id: tx.id.clone(),
         created: format::time(tx.created_at, tz),
@@ -113,36 +110,37 @@ pub(super) async fn list(
         csrf: session.csrf,
         active: "transactions",
     };
-    let tz = &state.engine.config.pay.timezone;
+    let tz = &state.engine.config.tz;
     let (typed, filter, errors) = filter::parse(query.as_deref(), tz);
     let mut view = ListView {
         typed,
         statuses: Status::ALL,
         errors,
         rows: Vec::new(),
-        more: 0,
-        capped: false,
+        older: None,
     };
     if !view.errors.is_empty() {
         return render::list(StatusCode::BAD_REQUEST, &nav, &view);
     }
-    let txs = match state
+    // The listing walks the store newest first from the cursor (at most
+    // `listing::MAX_SCAN` transactions per page); expired and cancelled are
+    // one stored status, told apart here.
+    let cursor = filter::param(query.as_deref(), "before").and_then(|c| c.parse().ok());
+    let page = match state
         .engine
-        .store
-        .list(filter.status.map(Status::stored), SCAN)
+        .transactions(&filter.listing(), cursor, PAGE)
         .await
     {
-        Ok(t) => t,
+        Ok(p) => p,
         Err(e) => return render::store_down(&e),
     };
-    view.capped = txs.len() == SCAN;
-    let mut matched = txs.iter().filter(|tx| filter.matches(tx));
-    view.rows = matched
-        .by_ref()
-        .take(PAGE)
+    view.rows = page
+        .transactions
+        .iter()
+        .filter(|tx| filter.matches(tx))
         .map(|tx| row(tx, &state))
         .collect();
-    view.more = matched.count();
+    view.older = page.next.map(|next| filter::link(&view.typed, next));
     render::list(StatusCode::OK, &nav, &view)
 }
 
@@ -193,7 +191,7 @@ pub(super) async fn detail(
         (Ok(None), _) => return render::not_found(),
         (Err(e), _) | (_, Err(e)) => return render::store_down(&e),
     };
-    let tz = &state.engine.config.pay.timezone;
+    let tz = &state.engine.config.tz;
     let time = |ms: Option<i64>| ms.map(|at| format::time(at, tz)).unwrap_or_default();
     let view = DetailView {
         id: tx.id.clone(),
