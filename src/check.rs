@@ -6,7 +6,9 @@
 //! but something should be changed), and 78 when a setting is invalid.
 //!
 //! It never changes anything: it takes no lock, writes nothing to Redis, and
-//! the webhook gets a `GET` (or, with `--send-test`, one signed `test` event).
+//! the webhook gets a `GET`. With `--send-test` the webhook gets one signed
+//! `test` event, and one test alert is queued in Redis for the running
+//! paycue to send (check never opens the session the daemon holds).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -15,6 +17,7 @@ use std::time::Duration;
 use crate::cli::Source;
 use crate::config::{Config, ConfigError};
 
+mod alert;
 mod redis;
 mod telegram;
 mod webhook;
@@ -25,7 +28,8 @@ pub struct CheckArgs {
     /// The source `paycue run` will use; `stdin` skips the Telegram checks.
     #[arg(long, value_enum, default_value_t = Source::Telegram)]
     pub source: Source,
-    /// POST one signed `test` event to WEBHOOK_URL (the shop must answer 2xx).
+    /// POST one signed `test` event to WEBHOOK_URL (the shop must answer 2xx),
+    /// and queue a test alert that the running paycue sends to ALERT_CHAT.
     #[arg(long)]
     pub send_test: bool,
 }
@@ -164,6 +168,7 @@ pub async fn run(config: &Config, args: &CheckArgs) -> Report {
     }
     telegram::listen(&mut report, config).await;
     webhook::check(&mut report, config, args.send_test).await;
+    alert::check(&mut report, config, args.send_test).await;
     report
 }
 

@@ -19,6 +19,7 @@ use support::process::free_port;
 struct Daemon {
     child: Child,
     base: String,
+    port: u16,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
     _dir: tempfile::TempDir,
@@ -53,6 +54,7 @@ impl Daemon {
         let mut d = Daemon {
             child,
             base: format!("http://127.0.0.1:{port}"),
+            port,
             lines,
             seen: Vec::new(),
             _dir: dir,
@@ -210,4 +212,41 @@ fn a_flood_of_unmatched_credits_is_one_message_with_a_count() {
         "{text}"
     );
     assert!(text.contains("and 995 more"), "{text}");
+}
+
+/// `paycue check --send-test` queues a test alert; the running paycue sends
+/// it (here: logs it) and check says so.
+#[test]
+fn check_send_test_has_the_running_paycue_send_a_test_alert() {
+    let Some(redis) = RedisServer::start("alerts_check") else {
+        return;
+    };
+    let mut d = Daemon::start(&redis.url(), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_paycue"))
+        .args(["check", "--source", "stdin", "--send-test"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("REDIS_ADDR", redis.url())
+        .env("PORT", d.port.to_string())
+        .env("ALERT_LANG", "en")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.contains("alert test"))
+        .unwrap_or_else(|| panic!("no alert test line:\n{text}"));
+    assert!(line.starts_with("  [ok  ]"), "{text}");
+    assert!(
+        line.contains("sent a test alert to Saved Messages"),
+        "{text}"
+    );
+    let alert = d.alert();
+    assert_eq!(alert["alert"], "test", "{alert}");
+    assert_eq!(
+        alert["text"],
+        "✅ paycue test alert: alerts reach this chat."
+    );
 }

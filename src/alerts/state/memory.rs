@@ -97,6 +97,10 @@ impl AlertState for MemoryAlerts {
         Ok(())
     }
 
+    async fn is_queued(&self, key: &str) -> Result<bool, StoreError> {
+        Ok(self.lock()?.queue.contains_key(key))
+    }
+
     async fn pending(&self) -> Result<u64, StoreError> {
         Ok(self.lock()?.queue.len() as u64)
     }

@@ -51,6 +51,9 @@ pub trait AlertState: Send + Sync + 'static {
     /// Puts taken alerts back, due at `at`.
     async fn later(&self, ids: &[String], at: Millis) -> Result<(), StoreError>;
 
+    /// Whether the alert queued under `key` is still waiting (not sent yet).
+    async fn is_queued(&self, key: &str) -> Result<bool, StoreError>;
+
     /// Alerts waiting in the queue (due or not).
     async fn pending(&self) -> Result<u64, StoreError>;
 

@@ -213,6 +213,13 @@ impl AlertState for RedisAlerts {
         self.query::<()>(&cmd).await
     }
 
+    async fn is_queued(&self, k: &str) -> Result<bool, StoreError> {
+        let score: Option<f64> = self
+            .query(redis::cmd("ZSCORE").arg(key("queue")).arg(k))
+            .await?;
+        Ok(score.is_some())
+    }
+
     async fn pending(&self) -> Result<u64, StoreError> {
         self.query(redis::cmd("ZCARD").arg(key("queue"))).await
     }
