@@ -203,7 +203,20 @@ impl Engine {
             by: actor.by.clone(),
             from: actor.from.clone(),
         };
-        match self.store.settle_by_hand(&entry).await? {
+        // The cards the credit's message may be for, so that a reversal of
+        // it finds the transaction it now pays (as for a matched credit).
+        let paid_cards = match credit_id {
+            Some(id) => match self.store.credit(id).await? {
+                Some(c) => crate::allocation::message_cards(
+                    &self.config.cards,
+                    &c.bank,
+                    c.card_last4.as_deref(),
+                ),
+                None => Vec::new(),
+            },
+            None => Vec::new(),
+        };
+        match self.store.settle_by_hand(&entry, &paid_cards).await? {
             ManualOutcome::Settled {
                 transaction,
                 credit,

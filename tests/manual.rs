@@ -514,12 +514,12 @@ async fn a_retried_settlement_is_refused_and_queues_nothing(b: Backend) {
         by: "cli@alice".into(),
         from: "host".into(),
     };
-    let first = app.engine.store.settle_by_hand(&entry).await.unwrap();
+    let first = app.engine.store.settle_by_hand(&entry, &[]).await.unwrap();
     assert!(
         matches!(first, paycue::manual::ManualOutcome::Settled { .. }),
         "{first:?}"
     );
-    let again = app.engine.store.settle_by_hand(&entry).await.unwrap();
+    let again = app.engine.store.settle_by_hand(&entry, &[]).await.unwrap();
     assert!(
         matches!(again, paycue::manual::ManualOutcome::AlreadyConfirmed(_)),
         "{again:?}"

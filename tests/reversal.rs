@@ -7,6 +7,7 @@
 mod support;
 
 use paycue::engine::{IncomingMessage, IngestOutcome};
+use paycue::manual::Actor;
 use paycue::store::ApplyOutcome;
 use support::app::{Backend, TestApp, now_ms, spawn};
 
@@ -14,6 +15,7 @@ support::both!(
     reversal_after_confirm_sends_signed_reversal_webhook,
     reversal_matching_nothing_is_listed,
     refund_of_the_sellers_purchase_does_not_reverse_a_paid_order,
+    reversal_of_a_credit_assigned_by_hand_reverses_its_order,
 );
 
 /// A @HUMOcardbot reversal (`❌ Отмена операций карты`) taking `amount` UZS
@@ -159,5 +161,43 @@ async fn refund_of_the_sellers_purchase_does_not_reverse_a_paid_order(b: Backend
         app.engine.ingest(&msg).await.unwrap(),
         IngestOutcome::Duplicate
     );
+    app.stop().await;
+}
+
+/// The buyer paid 3 000 for an order of 3 001 (unmatched), the seller
+/// assigned that credit by hand, then the bank took the 3 000 back: the
+/// order the seller settled is the one reported reversed.
+async fn reversal_of_a_credit_assigned_by_hand_reverses_its_order(b: Backend) {
+    let Some(mut app) = spawn(b, "reversal_manual", |c| {
+        c.cards = Some("9860****7466".into())
+    })
+    .await
+    else {
+        return;
+    };
+    let tx = app.create(3000).await;
+    let id = tx["transaction_id"].as_str().unwrap().to_string();
+    assert_eq!(tx["amount"], 3001, "the unique amount");
+    let IngestOutcome::Applied(ApplyOutcome::Unmatched { credit }) =
+        app.humo_credit(10, 3000, "7466", now_ms()).await
+    else {
+        panic!("3 000 matches no order of 3 001");
+    };
+    app.engine
+        .assign_credit(&credit.id, &id, &Actor::cli("alice", "host"))
+        .await
+        .expect("assigned");
+    let confirm = app.receiver.next().await.json();
+    assert_eq!(confirm["action"], "confirm");
+    assert_eq!(confirm["manual"], true);
+
+    let outcome = reverse(&app, 11, 3000, "7466").await;
+    let IngestOutcome::Applied(ApplyOutcome::Reversed { transaction, .. }) = outcome else {
+        panic!("the hand-assigned credit is reversed: {outcome:?}");
+    };
+    assert_eq!(transaction.id, id);
+    let body = app.receiver.next().await.json();
+    assert_eq!(body["action"], "reversal");
+    assert_eq!(body["transaction_id"], id.as_str());
     app.stop().await;
 }

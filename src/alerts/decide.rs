@@ -101,6 +101,9 @@ fn paid_at(tx: &Transaction) -> Option<Millis> {
 }
 
 /// A credit as alerts show it: last four digits, the text masked and cut.
+/// `text` is the message at hand; without it (an alert rebuilt from the
+/// store, e.g. by the catch-up after a restart or a missed event) the text
+/// kept with the credit is shown, so the seller always sees the bank's words.
 pub fn view(credit: &CreditRecord, text: Option<&str>) -> CreditView {
     CreditView {
         id: credit.id.clone(),
@@ -109,7 +112,7 @@ pub fn view(credit: &CreditRecord, text: Option<&str>) -> CreditView {
         card_last4: credit.card_last4.clone(),
         bank: credit.bank.clone(),
         date: credit.date,
-        text: text.map(mask_text),
+        text: text.or(credit.text.as_deref()).map(mask_text),
     }
 }
 

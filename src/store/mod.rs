@@ -362,11 +362,19 @@ pub trait Store: ConsoleStore + Send + Sync + 'static {
     /// matched nothing or came late, then confirms the transaction, gives
     /// it the credit, queues a `confirm` event marked manual (id
     /// `entry.event_id`) and appends `entry` to the audit list, in one
-    /// atomic step. Refused: nothing changed.
+    /// atomic step. Refused: nothing changed. A credit given this way is
+    /// also indexed for reversals (as `apply_credit` indexes a confirmed
+    /// one) under its own amount and date and the card of `paid_cards` (the
+    /// cards its message may be for) that the transaction holds, else the
+    /// first of them; none: not indexed.
     async fn settle_by_hand(
         &self,
         entry: &crate::manual::AuditEntry,
+        paid_cards: &[String],
     ) -> Result<crate::manual::ManualOutcome, StoreError>;
+
+    /// One credit record by its id.
+    async fn credit(&self, id: &str) -> Result<Option<CreditRecord>, StoreError>;
 
     /// The audit list, newest first (`prune` drops entries older than its
     /// cutoff).

@@ -128,8 +128,12 @@ impl Store for Flaky {
     async fn settle_by_hand(
         &self,
         entry: &paycue::manual::AuditEntry,
+        paid_cards: &[String],
     ) -> Result<paycue::manual::ManualOutcome, StoreError> {
-        self.inner.settle_by_hand(entry).await
+        self.inner.settle_by_hand(entry, paid_cards).await
+    }
+    async fn credit(&self, id: &str) -> Result<Option<paycue::model::CreditRecord>, StoreError> {
+        self.inner.credit(id).await
     }
     async fn audit(&self, limit: usize) -> Result<Vec<paycue::manual::AuditEntry>, StoreError> {
         self.inner.audit(limit).await

@@ -299,3 +299,19 @@ fn held_alerts_come_back_with_the_rest_of_their_flood() {
     assert_eq!(p.send.len(), 1);
     assert_eq!(p.send[0].alerts.len(), 1000);
 }
+
+#[test]
+fn an_alert_rebuilt_from_the_store_shows_the_kept_bank_text() {
+    let mut c = credit("c1", CreditOutcome::Unmatched);
+    c.text = Some("HUMOCARD 8600123456787466, +20 001 UZS".into());
+    assert_eq!(
+        view(&c, None).text.as_deref(),
+        Some("HUMOCARD ****7466, +20 001 UZS")
+    );
+    assert_eq!(
+        view(&c, Some("live text")).text.as_deref(),
+        Some("live text")
+    );
+    c.text = None;
+    assert_eq!(view(&c, None).text, None);
+}

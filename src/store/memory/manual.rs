@@ -7,7 +7,12 @@ use crate::manual::{AuditEntry, ManualOutcome};
 use crate::model::{Action, CancelReason, CreditKind, CreditOutcome, ManualMark, TxStatus};
 
 impl State {
-    pub(super) fn settle_by_hand(&mut self, entry: &AuditEntry, grace: i64) -> ManualOutcome {
+    pub(super) fn settle_by_hand(
+        &mut self,
+        entry: &AuditEntry,
+        paid_cards: &[String],
+        grace: i64,
+    ) -> ManualOutcome {
         let Some(mut tx) = self.txs.get(&entry.transaction_id).cloned() else {
             return ManualOutcome::NoTransaction;
         };
@@ -67,6 +72,17 @@ impl State {
             c.outcome = CreditOutcome::Confirmed;
             c.transaction_id = Some(tx.id.clone());
             tx.paid_by = Some(c.id.clone());
+            // Indexed for reversals as `lua/manual.lua` does: the held card
+            // if the message may be for it, else the first it may be for.
+            let held = tx.card.clone().unwrap_or_default();
+            let card = paid_cards
+                .iter()
+                .find(|card| **card == held)
+                .or(paid_cards.first());
+            if let Some(card) = card {
+                let paid = self.paid.entry((card.clone(), c.amount.minor()));
+                paid.or_default().push((c.date, c.id.clone()));
+            }
             self.credits.insert(c.id.clone(), c.clone());
             c
         });

@@ -298,8 +298,15 @@ impl Store for MemoryStore {
     async fn settle_by_hand(
         &self,
         entry: &crate::manual::AuditEntry,
+        paid_cards: &[String],
     ) -> Result<crate::manual::ManualOutcome, StoreError> {
-        Ok(self.lock()?.settle_by_hand(entry, self.settings.grace_ms))
+        Ok(self
+            .lock()?
+            .settle_by_hand(entry, paid_cards, self.settings.grace_ms))
+    }
+
+    async fn credit(&self, id: &str) -> Result<Option<CreditRecord>, StoreError> {
+        Ok(self.lock()?.credits.get(id).cloned())
     }
 
     async fn audit(&self, limit: usize) -> Result<Vec<crate::manual::AuditEntry>, StoreError> {

@@ -97,11 +97,8 @@ impl State {
         {
             self.held.remove(&slot);
         }
-        if let Some(paid) = self.paid.get_mut(&slot) {
-            paid.retain(|(_, credit)| Some(credit) != tx.paid_by.as_ref());
-            if paid.is_empty() {
-                self.paid.remove(&slot);
-            }
+        if let Some(paid_by) = &tx.paid_by {
+            self.unindex_paid(&slot, paid_by);
         }
         let credits: Vec<String> = tx
             .paid_by
@@ -127,5 +124,35 @@ impl State {
         }
         let credits = &self.credits;
         self.credit_order.retain(|c| credits.contains_key(c));
+    }
+
+    /// Removes a paid credit from the reversal index: under the slot, or
+    /// (settled by hand) under the slot's card and its own amount, or, when
+    /// its message was for another card, wherever it is.
+    fn unindex_paid(&mut self, slot: &(String, i64), credit: &str) {
+        let own = self
+            .credits
+            .get(credit)
+            .map(|c| (slot.0.clone(), c.amount.minor()));
+        let remove = |paid: &mut Vec<(Millis, String)>| {
+            let before = paid.len();
+            paid.retain(|(_, c)| c != credit);
+            before != paid.len()
+        };
+        let mut found = false;
+        for key in std::iter::once(slot.clone()).chain(own) {
+            if let Some(paid) = self.paid.get_mut(&key) {
+                found |= remove(paid);
+                if paid.is_empty() {
+                    self.paid.remove(&key);
+                }
+            }
+        }
+        if !found {
+            self.paid.retain(|_, paid| {
+                remove(paid);
+                !paid.is_empty()
+            });
+        }
     }
 }

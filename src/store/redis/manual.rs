@@ -10,10 +10,11 @@ use crate::store::StoreError;
 pub(super) async fn settle_by_hand(
     store: &RedisStore,
     entry: &AuditEntry,
+    paid_cards: &[String],
 ) -> Result<ManualOutcome, StoreError> {
     let json = serde_json::to_string(entry)
         .map_err(|e| StoreError::Corrupt(format!("audit entry: {e}")))?;
-    let args = [
+    let mut args = vec![
         entry.transaction_id.clone(),
         entry.credit_id.clone().unwrap_or_default(),
         entry.event_id.clone(),
@@ -22,6 +23,7 @@ pub(super) async fn settle_by_hand(
         entry.by.clone(),
         json,
     ];
+    args.extend(paid_cards.iter().cloned());
     let mut reply = codec::array(store.run(&MANUAL, &args).await?)?.into_iter();
     match tag(&mut reply)?.as_str() {
         "settled" => {

@@ -310,8 +310,17 @@ impl Store for RedisStore {
     async fn settle_by_hand(
         &self,
         entry: &crate::manual::AuditEntry,
+        paid_cards: &[String],
     ) -> Result<crate::manual::ManualOutcome, StoreError> {
-        manual::settle_by_hand(self, entry).await
+        manual::settle_by_hand(self, entry, paid_cards).await
+    }
+
+    async fn credit(&self, id: &str) -> Result<Option<CreditRecord>, StoreError> {
+        let mut found = self.hashes(&[format!("{P}credit:{id}")]).await?;
+        match found.pop() {
+            Some(f) if !f.is_empty() => Ok(Some(codec::credit(&f)?)),
+            _ => Ok(None),
+        }
     }
 
     async fn audit(&self, limit: usize) -> Result<Vec<crate::manual::AuditEntry>, StoreError> {

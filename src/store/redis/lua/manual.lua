@@ -9,7 +9,12 @@
 -- A pending transaction ends as apply.lua's confirm ends it (end_tx: the
 -- amount stays held for its grace, so a real payment arriving later is
 -- reported `late`); an expired one keeps the release its expiry gave it.
--- ARGV: tx id, credit id ('' none), event id, now, grace ms, by, audit JSON.
+-- A credit given this way is indexed for reversals like one apply.lua
+-- confirmed (`paid:<card>|<its amount>`, by its date), so the bank taking it
+-- back reverses this transaction; the key is kept on the credit
+-- (`paid_key`) for prune.lua, since its amount may differ from the hold's.
+-- ARGV: tx id, credit id ('' none), event id, now, grace ms, by, audit JSON,
+--       then the cards the credit's message may be for.
 local txid, cid, eid = ARGV[1], ARGV[2], ARGV[3]
 local now, grace, by, audit = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], ARGV[7]
 local k = P .. 'tx:' .. txid
@@ -67,6 +72,19 @@ if cid ~= '' then
   end
   redis.call('HSET', ck, 'outcome', 'confirmed', 'transaction_id', txid,
     'manual_by', by, 'manual_at', ms(now))
+  if #ARGV >= 8 then
+    -- The card the transaction holds if the message may be for it, else the
+    -- first the message may be for.
+    local card = ARGV[8]
+    local held = string.match(hold, '^(.*)|[^|]*$')
+    for i = 8, #ARGV do
+      if ARGV[i] == held then card = held end
+    end
+    local cam, cdate = unpack(redis.call('HMGET', ck, 'amount', 'date'))
+    local pk = card .. '|' .. cam
+    redis.call('ZADD', P .. 'paid:' .. pk, cdate, cid)
+    redis.call('HSET', ck, 'paid_key', pk)
+  end
   redis.call('ZREM', P .. 'credits:late', cid)
   redis.call('ZREM', P .. 'credits:unmatched', cid)
   credit = redis.call('HGETALL', ck)

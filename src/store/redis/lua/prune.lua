@@ -57,8 +57,10 @@ for _, id in ipairs(redis.call('ZRANGE', P .. 'txs:all', 0, max - 1)) do
       redis.call('ZREM', P .. 'outbox', eid)
     end
     if paid_by then
+      -- A credit settled by hand is indexed under its own key (manual.lua).
+      local pk = redis.call('HGET', P .. 'credit:' .. paid_by, 'paid_key') or hold
       drop_credit(paid_by)
-      if hold then redis.call('ZREM', P .. 'paid:' .. hold, paid_by) end
+      if pk then redis.call('ZREM', P .. 'paid:' .. pk, paid_by) end
     end
     if late then
       for cid in string.gmatch(late, '[^,]+') do drop_credit(cid) end
