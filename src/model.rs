@@ -198,7 +198,9 @@ pub struct Attempt {
 }
 
 /// A webhook event in the outbox. The body is built from the event and its
-/// transaction, both immutable once written, so every retry sends the same bytes.
+/// transaction; the transaction's status can still change after the event
+/// (an expired order confirmed by hand), so the event keeps the status it
+/// was written with, and every retry sends the same bytes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub id: String,
@@ -214,6 +216,13 @@ pub struct Event {
     pub next_attempt_at: Option<Millis>,
     /// A `confirm` the seller gave by hand: who and when.
     pub manual: Option<ManualMark>,
+    /// The transaction's status and cancel reason when this event was
+    /// written: what its webhook body says (None for events stored before
+    /// paycue kept them: the body then says the transaction's current one).
+    #[serde(skip)]
+    pub tx_status: Option<TxStatus>,
+    #[serde(skip)]
+    pub tx_cancel_reason: Option<CancelReason>,
 }
 
 /// What the worker claims: the event plus what its body is built from.

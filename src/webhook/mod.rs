@@ -1,14 +1,15 @@
 //! Webhooks: the JSON body of an event and its Standard Webhooks signature.
-//! The body is built only from the stored event, transaction and credit, which
-//! never change after they are written, so every retry sends the same bytes
-//! under the same `webhook-id`.
+//! The body is built only from the stored event, transaction and credit; of
+//! the transaction only fields that never change are read, and its status
+//! and cancel reason as of the event (`Event::tx_status`), so every retry
+//! sends the same bytes under the same `webhook-id`.
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
 
-use crate::model::{Delivery, rfc3339};
+use crate::model::{CancelReason, Delivery, TxStatus, rfc3339};
 
 pub mod worker;
 
@@ -35,7 +36,7 @@ pub fn body(d: &Delivery) -> String {
         "requested_amount": tx.requested_amount,
         "currency": tx.currency,
         "card": tx.card,
-        "status": tx.status.as_str(),
+        "status": status_of(d).0.as_str(),
         "metadata": tx.metadata,
         "created_at": rfc3339(tx.created_at),
         "expires_at": rfc3339(tx.expires_at),
@@ -58,8 +59,17 @@ pub fn body(d: &Delivery) -> String {
 pub fn paid_in_time(d: &Delivery) -> bool {
     let tx = &d.transaction;
     d.event.action == crate::model::Action::Late
-        && tx.cancel_reason == Some(crate::model::CancelReason::Expired)
+        && status_of(d).1 == Some(crate::model::CancelReason::Expired)
         && d.credit.as_ref().is_some_and(|c| c.date <= tx.expires_at)
+}
+
+/// The transaction's status and cancel reason as of the event (as of now
+/// for events stored before events kept them).
+fn status_of(d: &Delivery) -> (TxStatus, Option<CancelReason>) {
+    match d.event.tx_status {
+        Some(status) => (status, d.event.tx_cancel_reason),
+        None => (d.transaction.status, d.transaction.cancel_reason),
+    }
 }
 
 /// `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` (Standard Webhooks).

@@ -78,6 +78,8 @@ impl State {
             attempts: Vec::new(),
             next_attempt_at: Some(now),
             manual: None,
+            tx_status: Some(tx.status),
+            tx_cancel_reason: tx.cancel_reason,
         };
         self.events.insert(id.to_string(), event);
         self.event_order.push(id.to_string());

@@ -119,12 +119,7 @@ pub fn transaction(f: &Fields) -> Result<Transaction, StoreError> {
         created_at: f.int("created_at")?,
         expires_at: f.int("expires_at")?,
         ended_at: f.opt_int("ended_at")?,
-        cancel_reason: match f.opt("cancel_reason") {
-            None => None,
-            Some("expired") => Some(CancelReason::Expired),
-            Some("api") => Some(CancelReason::Api),
-            Some(other) => return Err(corrupt(format!("cancel reason {other}"))),
-        },
+        cancel_reason: cancel_reason(f.opt("cancel_reason"))?,
         metadata,
         paid_by: f.owned("paid_by"),
         late_credits: f
@@ -212,7 +207,21 @@ pub fn event(f: &Fields, attempts: Vec<String>) -> Result<Event, StoreError> {
         attempts,
         next_attempt_at: f.opt_int("next_attempt_at")?,
         manual: manual(f)?,
+        tx_status: match f.opt("tx_status") {
+            None => None,
+            Some(s) => Some(TxStatus::parse(s).ok_or_else(|| corrupt(format!("status {s}")))?),
+        },
+        tx_cancel_reason: cancel_reason(f.opt("tx_cancel_reason"))?,
     })
+}
+
+fn cancel_reason(field: Option<&str>) -> Result<Option<CancelReason>, StoreError> {
+    match field {
+        None => Ok(None),
+        Some("expired") => Ok(Some(CancelReason::Expired)),
+        Some("api") => Ok(Some(CancelReason::Api)),
+        Some(other) => Err(corrupt(format!("cancel reason {other}"))),
+    }
 }
 
 /// `manual_by` and `manual_at` of a record settled by hand (both or neither).

@@ -30,6 +30,11 @@ local function add_event(eid, txid, action, credit, now)
   redis.call('HSET', ek, 'id', eid, 'transaction_id', txid, 'action', action,
     'created_at', ms(now), 'state', 'pending', 'next_attempt_at', ms(now))
   if credit then redis.call('HSET', ek, 'credit_id', credit) end
+  -- The transaction's status as of this event (the webhook body says it;
+  -- the transaction may change later, a retry must not).
+  local st, why = unpack(redis.call('HMGET', P .. 'tx:' .. txid, 'status', 'cancel_reason'))
+  if st then redis.call('HSET', ek, 'tx_status', st) end
+  if why then redis.call('HSET', ek, 'tx_cancel_reason', why) end
   redis.call('RPUSH', P .. 'tx:' .. txid .. ':events', eid)
   redis.call('HSET', P .. 'tx:' .. txid, 'last_event', eid)
   redis.call('ZADD', P .. 'outbox', ms(now), eid)
