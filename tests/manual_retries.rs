@@ -7,7 +7,7 @@ mod support;
 
 use paycue::engine::{IngestOutcome, new_event_id};
 use paycue::manual::Actor;
-use paycue::store::{ApplyOutcome, Store as _};
+use paycue::store::ApplyOutcome;
 use support::app::{Backend, now_ms, spawn};
 
 support::both!(events_in_their_retries_keep_their_body_after_a_hand_confirm);
