@@ -58,6 +58,11 @@ pub trait ConsoleStore: Send + Sync {
     /// Writes session `key` with `value`, to vanish after `ttl_ms`.
     async fn session_put(&self, key: &str, value: &str, ttl_ms: i64) -> Result<(), StoreError>;
 
+    /// Renews a live session's time to `ttl_ms`; false when it has ended
+    /// (expired, logged out). Never brings an ended session back, and is
+    /// allowed while the store refuses new data (Redis out of memory).
+    async fn session_touch(&self, key: &str, ttl_ms: i64) -> Result<bool, StoreError>;
+
     /// The session's value, if it has not ended.
     async fn session_get(&self, key: &str) -> Result<Option<String>, StoreError>;
 
@@ -67,6 +72,10 @@ pub trait ConsoleStore: Send + Sync {
     /// Adds one to counter `key`; its window of `window_ms` starts at its
     /// first hit. Returns the count after this hit. Atomic across processes.
     async fn hit(&self, key: &str, window_ms: i64) -> Result<Hits, StoreError>;
+
+    /// Takes one back from counter `key` (a try that turned out right),
+    /// keeping its window; a counter that has ended stays ended.
+    async fn unhit(&self, key: &str) -> Result<(), StoreError>;
 
     /// Reads counter `key` without adding to it.
     async fn hits(&self, key: &str) -> Result<Hits, StoreError>;

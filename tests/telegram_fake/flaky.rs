@@ -165,6 +165,9 @@ impl paycue::store::ConsoleStore for Flaky {
     async fn session_put(&self, key: &str, value: &str, ttl_ms: i64) -> Result<(), StoreError> {
         self.inner.session_put(key, value, ttl_ms).await
     }
+    async fn session_touch(&self, key: &str, ttl_ms: i64) -> Result<bool, StoreError> {
+        self.inner.session_touch(key, ttl_ms).await
+    }
     async fn session_get(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.inner.session_get(key).await
     }
@@ -173,6 +176,9 @@ impl paycue::store::ConsoleStore for Flaky {
     }
     async fn hit(&self, key: &str, window_ms: i64) -> Result<paycue::store::Hits, StoreError> {
         self.inner.hit(key, window_ms).await
+    }
+    async fn unhit(&self, key: &str) -> Result<(), StoreError> {
+        self.inner.unhit(key).await
     }
     async fn hits(&self, key: &str) -> Result<paycue::store::Hits, StoreError> {
         self.inner.hits(key).await

@@ -53,6 +53,18 @@ impl ConsoleStore for MemoryStore {
         Ok(())
     }
 
+    async fn session_touch(&self, key: &str, ttl_ms: i64) -> Result<bool, StoreError> {
+        let mut e = self.expiring()?;
+        let now = Instant::now();
+        Ok(match e.sessions.get_mut(key) {
+            Some((_, until)) if *until > now => {
+                *until = after(ttl_ms);
+                true
+            }
+            _ => false,
+        })
+    }
+
     async fn session_get(&self, key: &str) -> Result<Option<String>, StoreError> {
         let e = self.expiring()?;
         Ok(e.sessions
@@ -78,6 +90,17 @@ impl ConsoleStore for MemoryStore {
             count: entry.0,
             resets_in_ms: left_ms(entry.1),
         })
+    }
+
+    async fn unhit(&self, key: &str) -> Result<(), StoreError> {
+        let mut e = self.expiring()?;
+        let now = Instant::now();
+        if let Some((n, until)) = e.counters.get_mut(key)
+            && *until > now
+        {
+            *n = n.saturating_sub(1);
+        }
+        Ok(())
     }
 
     async fn hits(&self, key: &str) -> Result<Hits, StoreError> {

@@ -4,11 +4,22 @@
 //! never leave a counter without a TTL).
 
 use async_trait::async_trait;
-use redis::Value;
+use std::sync::LazyLock;
+
+use redis::{Script, Value};
 
 use super::codec;
 use super::{P, RedisStore};
 use crate::store::{ConsoleStore, Hits, Persistence, StoreError};
+
+/// DECR that never creates a counter (one whose window ended stays gone:
+/// a counter without a TTL would lock logins out for good).
+static UNHIT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        "local n = tonumber(redis.call('GET', ARGV[1]) or '0') \
+         if n > 0 then redis.call('DECR', ARGV[1]) end return 0",
+    )
+});
 
 fn int(v: &Value) -> Option<i64> {
     match v {
@@ -28,6 +39,17 @@ impl ConsoleStore for RedisStore {
             .arg(ttl_ms.max(1))
             .to_owned();
         self.query(&cmd).await.map(|_| ())
+    }
+
+    async fn session_touch(&self, key: &str, ttl_ms: i64) -> Result<bool, StoreError> {
+        // PEXPIRE, not SET: it only renews a key that exists (a logout
+        // between reading the session and renewing it is not undone), and
+        // Redis allows it when out of memory.
+        let cmd = redis::cmd("PEXPIRE")
+            .arg(format!("{P}console:session:{key}"))
+            .arg(ttl_ms.max(1))
+            .to_owned();
+        Ok(int(&self.query(&cmd).await?) == Some(1))
     }
 
     async fn session_get(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -68,6 +90,11 @@ impl ConsoleStore for RedisStore {
             .await
             .map_err(super::errors::map_err)?;
         hits_of(&replies)
+    }
+
+    async fn unhit(&self, key: &str) -> Result<(), StoreError> {
+        let key = format!("{P}console:hits:{key}");
+        self.run(&UNHIT, &[key]).await.map(|_| ())
     }
 
     async fn hits(&self, key: &str) -> Result<Hits, StoreError> {

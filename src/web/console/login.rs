@@ -3,7 +3,9 @@
 //! (an IPv6 client by its /64, which one machine usually holds whole) and
 //! overall, in fixed windows of 15 minutes: after `IP_FAILURES` failures from
 //! one address, or `GLOBAL_FAILURES` from all together, every login (the
-//! right password too) is refused with 429 until the window ends. The
+//! right password too) is refused with 429 until the window ends. A try is
+//! counted before its password is compared (a right one is taken back), so
+//! guesses sent all at once get no more than the limit. The
 //! overall limit stops a guesser with many addresses; at 100 guesses per 15
 //! minutes, a 12-character random password lasts far longer than the
 //! universe. The seller locked out by it still has the CLI over SSH.
@@ -91,15 +93,17 @@ async fn try_submit(state: &Arc<ConsoleState>, req: Request) -> Result<Response,
     if form_token.is_empty() || !same_secret(&form_token, given_token) {
         return Ok(guard::forbidden());
     }
+    // Every try is counted before the password is looked at, in one atomic
+    // step per counter: tries sent all at once cannot all pass a check made
+    // before any of them was counted. A right password takes its try back.
     let key = ip_key(ip);
-    let (mine, all) = (
-        engine.store.hits(&key).await?,
-        engine.store.hits(ALL).await?,
-    );
-    if mine.count >= IP_FAILURES || all.count >= GLOBAL_FAILURES {
+    let window = WINDOW.as_millis() as i64;
+    let mine = engine.store.hit(&key, window).await?;
+    let all = engine.store.hit(ALL, window).await?;
+    if mine.count > IP_FAILURES || all.count > GLOBAL_FAILURES {
         let wait_ms = [(mine, IP_FAILURES), (all, GLOBAL_FAILURES)]
             .iter()
-            .filter(|(h, limit)| h.count >= *limit)
+            .filter(|(h, limit)| h.count > *limit)
             .map(|(h, _)| h.resets_in_ms)
             .max()
             .unwrap_or(0);
@@ -119,9 +123,6 @@ async fn try_submit(state: &Arc<ConsoleState>, req: Request) -> Result<Response,
     }
     let password = form.get("password").map(String::as_str).unwrap_or("");
     if !same_secret(password, expected) {
-        let window = WINDOW.as_millis() as i64;
-        engine.store.hit(&key, window).await?;
-        engine.store.hit(ALL, window).await?;
         tracing::warn!(client = ?ip, "console login: wrong password");
         return Ok(render::login(
             StatusCode::UNAUTHORIZED,
@@ -129,6 +130,8 @@ async fn try_submit(state: &Arc<ConsoleState>, req: Request) -> Result<Response,
             Some("Wrong password."),
         ));
     }
+    engine.store.unhit(&key).await?;
+    engine.store.unhit(ALL).await?;
     let (_, cookie) = session::start(engine).await?;
     tracing::info!(client = ?ip, "console login");
     let mut resp = Redirect::to("/console").into_response();

@@ -1,13 +1,20 @@
 //! Console sessions: a random token in an `HttpOnly`, `SameSite=Strict`
 //! cookie (`Secure` and `__Host-` behind HTTPS), and on the server, under the
-//! SHA-256 of that token, the session's CSRF token and times. The store keeps
-//! it (Redis in production), so logout ends a session in every process and a
-//! restart keeps it; a copy of the store never holds a usable cookie.
+//! SHA-256 of that token and the password, the session's CSRF token and
+//! times. The store keeps it (Redis in production), so logout ends a session
+//! in every process and a restart keeps it; a copy of the store never holds
+//! a usable cookie (nor a way to test guesses of the password); a new
+//! `CONSOLE_PASSWORD` ends every session of the old one (their records are
+//! under keys the new password does not compute).
 //!
 //! A session ends after `CONSOLE_IDLE` without a request (its record expires
 //! in the store) and `CONSOLE_SESSION_MAX` after login however busy (checked
-//! at every request, and the record never outlives it). Login always makes a
-//! new token: a cookie planted before login (session fixation) opens nothing.
+//! at every request, and the record never outlives it). A request only
+//! renews a record that still exists (`session_touch`): a logout landing
+//! while a request with the same cookie is in flight is never undone, and
+//! renewing needs no new memory (pages still open while Redis is full).
+//! Login always makes a new token: a cookie planted before login (session
+//! fixation) opens nothing.
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use serde::{Deserialize, Serialize};
@@ -53,8 +60,15 @@ pub(super) fn same_secret(a: &str, b: &str) -> bool {
     a.ct_eq(&b).into()
 }
 
-fn store_key(token: &str) -> String {
-    format!("{:x}", sha2::Sha256::digest(token.as_bytes()))
+/// Where the session of `token` is kept: bound to the password, so that
+/// changing it ends every session.
+fn store_key(s: &ConsoleSettings, token: &str) -> String {
+    let mut h = sha2::Sha256::new();
+    h.update(b"paycue console session\0");
+    h.update(s.password.as_deref().unwrap_or_default().as_bytes());
+    h.update(b"\0");
+    h.update(token.as_bytes());
+    format!("{:x}", h.finalize())
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -93,9 +107,9 @@ pub(super) async fn start(engine: &Engine) -> Result<(Session, String), StoreErr
         csrf: random_token(),
         created_at: now,
     };
-    let key = store_key(&token);
-    let text = serde_json::to_string(&record).unwrap_or_default();
     let settings = &engine.config.console;
+    let key = store_key(settings, &token);
+    let text = serde_json::to_string(&record).unwrap_or_default();
     engine
         .store
         .session_put(&key, &text, ttl_ms(settings, now, now))
@@ -124,7 +138,7 @@ pub(super) async fn load(
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(None);
     }
-    let key = store_key(&token);
+    let key = store_key(settings, &token);
     let Some(text) = engine.store.session_get(&key).await? else {
         return Ok(None);
     };
@@ -138,7 +152,9 @@ pub(super) async fn load(
         engine.store.session_drop(&key).await?;
         return Ok(None);
     }
-    engine.store.session_put(&key, &text, ttl).await?;
+    if !engine.store.session_touch(&key, ttl).await? {
+        return Ok(None); // ended between the read and now (a logout)
+    }
     Ok(Some(Session {
         key,
         csrf: record.csrf,
