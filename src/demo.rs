@@ -144,12 +144,21 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         if got.verified { "yes ✓" } else { "NO ✗" }
     );
 
-    let status: Value = http
-        .get(format!("{api}/transactions/{id}"))
-        .send()
-        .await?
-        .json()
-        .await?;
+    // The shop has the webhook; paycue records its answer a moment later.
+    // Wait for that record (at most 3 s) so the line below shows it.
+    let mut status = Value::Null;
+    for _ in 0..30 {
+        status = http
+            .get(format!("{api}/transactions/{id}"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        if status["data"]["events"][0]["delivery"] != "pending" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let attempts = status["data"]["events"][0]["attempts"]
         .as_array()
         .map_or(0, Vec::len);
