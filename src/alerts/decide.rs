@@ -117,16 +117,21 @@ pub fn view(credit: &CreditRecord, text: Option<&str>) -> CreditView {
 }
 
 /// Masks every number of 12 or more digits (a full card number, an
-/// account; groups split by spaces or dashes count as one) to its last four,
-/// and cuts the text to `TEXT_MAX` characters.
+/// account; groups split by spaces, no-break spaces or dashes count as one;
+/// any script's digits count, as `\d` matches them) to its last four, and
+/// cuts the text to `TEXT_MAX` characters.
 pub fn mask_text(text: &str) -> String {
-    static LONG: std::sync::LazyLock<Option<regex::Regex>> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r"\d(?:[ -]?\d){11,}").ok());
+    static LONG: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\d(?:[ \u{a0}\u{2009}\u{202f}-]?\d){11,}").ok()
+    });
     let masked = match LONG.as_ref() {
         Some(re) => re
             .replace_all(text, |c: &regex::Captures| {
-                let digits: String = c[0].chars().filter(char::is_ascii_digit).collect();
-                format!("****{}", &digits[digits.len() - 4..])
+                // The digits as matched (not only ASCII ones: a match of
+                // Arabic-Indic digits has no ASCII digit at all).
+                let digits: Vec<char> = c[0].chars().filter(|ch| ch.is_numeric()).collect();
+                let last4: String = digits[digits.len().saturating_sub(4)..].iter().collect();
+                format!("****{last4}")
             })
             .into_owned(),
         None => text.to_string(),

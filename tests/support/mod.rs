@@ -121,6 +121,7 @@ impl Drop for RedisServer {
 pub mod app;
 pub mod browser;
 pub mod console;
+pub mod daemon;
 pub mod process;
 
 /// Runs each named `async fn(Backend)` of the calling test file twice: as

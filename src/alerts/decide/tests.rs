@@ -248,6 +248,16 @@ fn bank_text_loses_full_card_numbers_and_is_cut() {
         "💳 HUMOCARD *7466 ➕ 2.200,00"
     );
     assert_eq!(mask_text("479091******6905"), "479091******6905");
+    // Digits of any script, and no-break spaces between the groups.
+    assert_eq!(mask_text("📍 ٨٦٠٠١٢٣٤٥٦٧٨٩٠١"), "📍 ****٨٩٠١");
+    assert_eq!(
+        mask_text("８６００１２３４５６７８９０１２"),
+        "****９０１２"
+    );
+    assert_eq!(
+        mask_text("card 8600\u{a0}1234\u{a0}5678\u{202f}7466"),
+        "card ****7466"
+    );
     let long = "x".repeat(1000);
     assert_eq!(mask_text(&long).chars().count(), TEXT_MAX + 1);
 }
