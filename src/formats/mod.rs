@@ -121,6 +121,14 @@ impl Formats {
             path: path.display().to_string(),
             error,
         };
+        // Only a regular file: opening a FIFO waits for a writer (start-up
+        // would hang), and a device or directory is a mistake.
+        let meta = std::fs::metadata(path).map_err(|e| read_error(e.to_string()))?;
+        if !meta.is_file() {
+            return Err(read_error(
+                "not a regular file (a directory, FIFO or device)".into(),
+            ));
+        }
         // Read at most one byte past the cap: a huge file (or `/dev/zero`)
         // is refused without being held in memory.
         let mut bytes = Vec::new();

@@ -140,3 +140,17 @@ fn bad_files_say_what_to_fix() {
         assert!(e.contains(needle), "{needle}: {e}");
     }
 }
+
+#[test]
+fn a_formats_path_that_is_not_a_regular_file_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("formats.toml");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    // Opening a FIFO for reading waits for a writer: load must not open it.
+    let err = Formats::load(&fifo).unwrap_err();
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+    let err = Formats::load(dir.path()).unwrap_err();
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+}
