@@ -177,6 +177,11 @@ impl Engine {
         tx_id: &str,
         actor: &Actor,
     ) -> Result<Settled, ManualError> {
+        // A blank id names no credit (`paycue assign "$UNSET" TX`): never
+        // a settlement without money.
+        if credit_id.trim().is_empty() {
+            return Err(ManualError::NoCredit);
+        }
         self.settle(AuditAction::Assign, tx_id, Some(credit_id), actor)
             .await
     }

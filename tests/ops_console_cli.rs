@@ -166,3 +166,44 @@ async fn the_commands_settle_list_and_export() {
     let no_out = paycue(&url, d, &["export", "--format", "xlsx"]).await;
     assert_eq!(no_out.code, 1);
 }
+
+/// `paycue assign "$CREDIT" "$TX"` with `CREDIT` unset (an empty or blank
+/// argument) names no credit: it must be refused, never turn into "mark
+/// paid" without any money.
+#[tokio::test]
+async fn an_empty_credit_id_never_marks_an_order_paid() {
+    let Some(server) = RedisServer::start("ops_cli_empty_credit") else {
+        return;
+    };
+    let url = server.url();
+    let raw = paycue::config::RawConfig {
+        redis_addr: Some(url.clone()),
+        cards: Some("9860****7466".into()),
+        ..Default::default()
+    };
+    let config = paycue::config::Config::from_raw(&raw).unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(RedisStore::open(&url, paycue::cli::store_settings(&config)));
+    let engine = Engine::new(config, store);
+    let tx = match engine
+        .create(paycue::engine::CreateRequest {
+            amount: paycue::money::Money::from_major(250_000),
+            metadata: Some(json!({"order_id": "BIG-1"})),
+            idempotency: None,
+        })
+        .await
+        .unwrap()
+    {
+        paycue::store::CreateOutcome::Created(tx) => tx.id,
+        other => panic!("{other:?}"),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for credit in ["", "   "] {
+        let run = paycue(&url, dir.path(), &["assign", credit, &tx]).await;
+        assert_eq!(run.code, 1, "assign {credit:?}: {} {}", run.out, run.err);
+        assert!(run.err.contains("credit not found"), "{}", run.err);
+    }
+    let stored = engine.store.get(&tx).await.unwrap().unwrap();
+    assert_eq!(stored.status.as_str(), "pending", "paid without money");
+    assert!(engine.audit(10).await.unwrap().is_empty());
+}

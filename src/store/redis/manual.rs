@@ -12,6 +12,10 @@ pub(super) async fn settle_by_hand(
     entry: &AuditEntry,
     paid_cards: &[String],
 ) -> Result<ManualOutcome, StoreError> {
+    // The script reads an empty credit id as "no credit" (mark paid).
+    if entry.credit_id.as_deref() == Some("") {
+        return Ok(ManualOutcome::NoCredit);
+    }
     let json = serde_json::to_string(entry)
         .map_err(|e| StoreError::Corrupt(format!("audit entry: {e}")))?;
     let mut args = vec![
