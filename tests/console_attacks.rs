@@ -37,6 +37,10 @@ async fn second_process(
     let engine = paycue::Engine::new(
         paycue::config::Config::from_raw(&RawConfig {
             console_password: Some(password.into()),
+            // The same shop as `app`: its workers may deliver the webhooks.
+            webhook_url: Some(app.receiver.url.clone()),
+            webhook_secret: Some(format!("whsec_{}", support::app::SECRET_B64)),
+            webhook_backoff: Some("50ms,100ms,200ms".into()),
             ..RawConfig::default()
         })
         .unwrap(),
@@ -249,5 +253,119 @@ async fn while_redis_refuses_writes_pages_open_and_a_settlement_changes_nothing(
         )
         .await;
     assert_eq!(done.status, 303, "{}", done.body);
+    app.stop().await;
+}
+
+/// A direction control in the shop's metadata (RLO, RLI...) would reorder
+/// what follows it on the seller's screen: an order id reading as another,
+/// beside the Assign button. The console shows them as `[U+202E]`.
+#[tokio::test]
+async fn direction_controls_in_metadata_are_shown_not_obeyed() {
+    let app = spawn(Backend::Memory, "attack_bidi", |c| {
+        c.console_password = Some(PASSWORD.into());
+    })
+    .await
+    .unwrap();
+    let (code, body) = app
+        .post(
+            "/transactions",
+            serde_json::json!({
+                "amount": 20000,
+                "metadata": {"order_id": "A-\u{202e}1001", "buyer": "\u{2067}Eve\u{2069}"}
+            }),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let id = body["data"]["transaction_id"].as_str().unwrap().to_string();
+    // The bare price is never issued: a credit of it matches nothing and
+    // lists this order as one it could pay.
+    app.humo_credit(1, 20000, "7466", now_ms()).await;
+    let mut s = Seller::new(&app);
+    s.login().await;
+    for path in [
+        "/console/transactions".to_string(),
+        format!("/console/transactions/{id}"),
+        "/console/credits".to_string(),
+    ] {
+        let p = s.get(&path).await;
+        assert_eq!(p.status, 200, "{path}");
+        assert!(p.body.contains(&id), "{path} shows the order");
+        for c in ['\u{202e}', '\u{2067}', '\u{2069}'] {
+            assert!(!p.body.contains(c), "{path} carries U+{:04X} raw", c as u32);
+        }
+        assert!(p.body.contains("[U+202E]"), "{path}: {}", p.body);
+    }
+    app.stop().await;
+}
+
+/// Two sellers on two paycue processes sharing one Redis press Assign on the
+/// same credit for different orders at the same moment: one order is paid,
+/// the others are refused, and the shop hears of exactly one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_credit_assigned_at_once_from_two_processes_pays_one_order() {
+    let Some(mut app) = redis_app("attack_assign_race").await else {
+        return;
+    };
+    let mut orders = Vec::new();
+    for _ in 0..6 {
+        let tx = app.create(30000).await;
+        orders.push(tx["transaction_id"].as_str().unwrap().to_string());
+    }
+    let credit = match app.humo_credit(1, 30000, "7466", now_ms()).await {
+        IngestOutcome::Applied(ApplyOutcome::Unmatched { credit }) => credit.id,
+        other => panic!("expected an unmatched credit, got {other:?}"),
+    };
+    let (base, stop, server) = second_process(&app, PASSWORD).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, tx) in orders.iter().enumerate() {
+        let mut s = if i % 2 == 0 {
+            Seller::new(&app)
+        } else {
+            Seller::at(&base)
+        };
+        s.login().await;
+        s.get("/console/credits").await;
+        let (credit, tx) = (credit.clone(), tx.clone());
+        tasks.spawn(async move {
+            s.act(
+                &format!("/console/credits/{credit}/assign"),
+                &[("transaction", &tx)],
+            )
+            .await
+            .status
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        statuses.push(done.unwrap());
+    }
+    statuses.sort();
+    assert_eq!(statuses, vec![303, 409, 409, 409, 409, 409]);
+    let hook = app.receiver.next().await.json();
+    assert_eq!(hook["action"], "confirm");
+    assert_eq!(hook["manual"], true);
+    app.receiver
+        .assert_quiet(std::time::Duration::from_millis(500))
+        .await;
+    let mut paid = 0;
+    for tx in &orders {
+        if app
+            .engine
+            .store
+            .get(tx)
+            .await
+            .unwrap()
+            .unwrap()
+            .status
+            .as_str()
+            == "confirmed"
+        {
+            paid += 1;
+        }
+    }
+    assert_eq!(paid, 1);
+    assert_eq!(app.engine.audit(10).await.unwrap().len(), 1);
+    let _ = stop.send(true);
+    let _ = server.await;
     app.stop().await;
 }

@@ -74,7 +74,7 @@ fn view(c: &CreditRecord, txs: &[Transaction], state: &ConsoleState) -> CreditVi
                 format::time(tx.created_at, tz),
                 tx.metadata
                     .as_ref()
-                    .map(|m| m.to_string().chars().take(60).collect::<String>())
+                    .map(|m| format::visible(&m.to_string().chars().take(60).collect::<String>()))
                     .unwrap_or_default()
             ),
         })
@@ -87,7 +87,7 @@ fn view(c: &CreditRecord, txs: &[Transaction], state: &ConsoleState) -> CreditVi
         card: c.card_last4.clone().unwrap_or_default(),
         reason: c.reason.clone().unwrap_or_default(),
         transaction_id: c.transaction_id.clone().unwrap_or_default(),
-        text: c.text.clone().unwrap_or_default(),
+        text: format::visible(c.text.as_deref().unwrap_or_default()),
         candidates,
     }
 }

@@ -1,6 +1,7 @@
 //! Money and times as the seller reads them: `20 001 UZS` (grouped with
-//! non-breaking spaces, `.50` kept when there are minor units), and wall-clock
-//! times in the seller's time zone. Pure functions over exact `Money`.
+//! non-breaking spaces, `.50` kept when there are minor units), wall-clock
+//! times in the seller's time zone, and text from the shop or the bank with
+//! its direction controls made visible. Pure functions over exact `Money`.
 
 use jiff::tz::TimeZone;
 
@@ -43,6 +44,23 @@ pub(super) fn time(ms: Millis, tz: &TimeZone) -> String {
     }
 }
 
+/// Text from outside (the shop's metadata, the bank's message) with every
+/// Unicode direction control (RLO, LRI, RLM...) shown as `[U+202E]`: HTML
+/// escaping leaves them in, and one of them reorders what follows on the
+/// screen (an order id reading as another, the Assign button beside it).
+pub(super) fn visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        {
+            out.push_str(&format!("[U+{:04X}]", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The last four digits of a configured card (`humo:8600…7466` -> `7466`).
 pub(super) fn card4(card: Option<&str>) -> String {
     card.and_then(crate::config::card_last4)
@@ -52,6 +70,13 @@ pub(super) fn card4(card: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn direction_controls_are_shown_not_obeyed() {
+        assert_eq!(visible("A-\u{202e}1001"), "A-[U+202E]1001");
+        assert_eq!(visible("\u{2067}x\u{2069}"), "[U+2067]x[U+2069]");
+        assert_eq!(visible("Заказ №5 ✓"), "Заказ №5 ✓");
+    }
 
     #[test]
     fn amounts_are_grouped_and_exact() {

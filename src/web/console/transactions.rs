@@ -80,7 +80,7 @@ pub(super) struct DetailView {
 /// Compact JSON, cut to `max` characters for a table cell.
 fn short_json(v: Option<&serde_json::Value>, max: usize) -> String {
     let Some(v) = v else { return String::new() };
-    let text = v.to_string();
+    let text = format::visible(&v.to_string());
     if text.chars().count() <= max {
         return text;
     }
@@ -206,6 +206,7 @@ pub(super) async fn detail(
             .metadata
             .as_ref()
             .and_then(|m| serde_json::to_string_pretty(m).ok())
+            .map(|m| format::visible(&m))
             .unwrap_or_default(),
         paid_by: tx.paid_by.clone().unwrap_or_default(),
         late_credits: tx.late_credits.clone(),
