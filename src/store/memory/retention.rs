@@ -2,7 +2,8 @@
 //! Transactions are walked oldest first and the walk stops at the first one
 //! that must stay (still pending, ended after the cutoff, its amount still
 //! held, its idempotency key still live, a reversal of its credit still
-//! possible, or an event queued after the cutoff still in its retries), so one step is
+//! possible (72 hours after its end or its credit's date, if later), or an
+//! event queued after the cutoff still in its retries), so one step is
 //! bounded by `max`.
 
 use super::state::State;
@@ -32,7 +33,9 @@ impl State {
                 && tx.created_at + idempotency_ms <= now
                 && !(tx.status == TxStatus::Confirmed
                     && tx.reversal.is_none()
-                    && tx.ended_at.is_some_and(|at| at + REVERSAL_WINDOW_MS > now))
+                    && self
+                        .reversible_since(tx)
+                        .is_some_and(|at| at + REVERSAL_WINDOW_MS > now))
                 && !self.events.values().any(|e| {
                     e.transaction_id == *id
                         && e.state == DeliveryState::Pending
@@ -124,6 +127,18 @@ impl State {
         }
         let credits = &self.credits;
         self.credit_order.retain(|c| credits.contains_key(c));
+    }
+
+    /// When the window for reversing `tx`'s credit opened: the later of its
+    /// end and its paying credit's date (a credit assigned by hand to an
+    /// expired order can be younger than the order's end), as `lua/prune.lua`.
+    fn reversible_since(&self, tx: &crate::model::Transaction) -> Option<Millis> {
+        let paid = tx
+            .paid_by
+            .as_ref()
+            .and_then(|c| self.credits.get(c))
+            .map(|c| c.date);
+        tx.ended_at.map(|at| paid.map_or(at, |d| d.max(at)))
     }
 
     /// Removes a paid credit from the reversal index: under the slot, or

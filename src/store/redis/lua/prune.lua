@@ -6,7 +6,8 @@
 --    ended after the cutoff, its amount still held (grace), or created less
 --    than the idempotency window ago (its `idem:` key, which Redis expires
 --    by itself, could still replay it), confirmed and not reversed less than
---    the reversal window ago (reverse.lua must still find its credit), or
+--    the reversal window after its end or its paying credit's date, if later
+--    (reverse.lua must still find its credit), or
 --    with an event queued after the cutoff still pending (a `reversal` near
 --    the end of its window: delivered or given up first). A transaction created before another
 --    ends at most TX_TTL later, so stopping delays removal by at most that.
@@ -46,9 +47,17 @@ for _, id in ipairs(redis.call('ZRANGE', P .. 'txs:all', 0, max - 1)) do
     'status', 'ended_at', 'created_at', 'hold', 'paid_by', 'late_credits', 'reversal'))
   if status then
     ended, created = tonumber(ended), tonumber(created)
+    -- A reversal of the paying credit may come until `window` after the
+    -- later of the end and the credit's own date (a credit assigned by hand
+    -- to an expired order can be younger than the order's end).
+    local paid_at = ended
+    if paid_by then
+      local d = tonumber(redis.call('HGET', P .. 'credit:' .. paid_by, 'date'))
+      if d and paid_at and d > paid_at then paid_at = d end
+    end
     if status == 'pending' or not ended or not created or ended > cutoff
       or ended + grace > now or created + idem > now
-      or (status == 'confirmed' and not reversal and ended + window > now)
+      or (status == 'confirmed' and not reversal and paid_at + window > now)
       or undelivered(k) then
       break
     end
