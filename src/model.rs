@@ -218,7 +218,9 @@ pub struct Event {
     pub manual: Option<ManualMark>,
     /// The transaction's status and cancel reason when this event was
     /// written: what its webhook body says (None for events stored before
-    /// paycue kept them: the body then says the transaction's current one).
+    /// paycue kept them: the body then says the transaction's current one,
+    /// which a hand confirm, the one change after an event, first writes
+    /// into them).
     #[serde(skip)]
     pub tx_status: Option<TxStatus>,
     #[serde(skip)]

@@ -51,6 +51,15 @@ if status == 'pending' then
 else
   -- Expired: its `cancel` went out already; the amount keeps the release
   -- its expiry set. Only the status and the listings change.
+  -- Events an older release wrote lack the status their body says (read
+  -- from the transaction): they keep the one they were sent with.
+  for _, old in ipairs(redis.call('LRANGE', k .. ':events', 0, -1)) do
+    local ek = P .. 'event:' .. old
+    if redis.call('EXISTS', ek) == 1 and not redis.call('HGET', ek, 'tx_status') then
+      redis.call('HSET', ek, 'tx_status', status)
+      if reason then redis.call('HSET', ek, 'tx_cancel_reason', reason) end
+    end
+  end
   redis.call('HSET', k, 'status', 'confirmed')
   redis.call('HDEL', k, 'cancel_reason')
   redis.call('ZREM', P .. 'txs:cancelled', txid)
