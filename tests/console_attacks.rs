@@ -232,7 +232,7 @@ async fn while_redis_refuses_writes_pages_open_and_a_settlement_changes_nothing(
     let refused = s
         .act(
             &format!("/console/credits/{credit}/assign"),
-            &[("transaction", &tx_id)],
+            &[("transaction", &tx_id), ("amount_ok", "yes")],
         )
         .await;
     assert_eq!(refused.status, 503, "{}", refused.body);
@@ -249,7 +249,7 @@ async fn while_redis_refuses_writes_pages_open_and_a_settlement_changes_nothing(
     let done = s
         .act(
             &format!("/console/credits/{credit}/assign"),
-            &[("transaction", &tx_id)],
+            &[("transaction", &tx_id), ("amount_ok", "yes")],
         )
         .await;
     assert_eq!(done.status, 303, "{}", done.body);
@@ -367,5 +367,50 @@ async fn one_credit_assigned_at_once_from_two_processes_pays_one_order() {
     assert_eq!(app.engine.audit(10).await.unwrap().len(), 1);
     let _ = stop.send(true);
     let _ = server.await;
+    app.stop().await;
+}
+
+/// The seller pastes the id of the wrong order into "Assign to another
+/// transaction": a credit of 5 000 must not pay an order of 250 000 by that
+/// slip. The console shows both amounts and waits for "Assign anyway".
+#[tokio::test]
+async fn a_credit_of_another_sum_is_assigned_only_after_the_seller_sees_both() {
+    let mut app = spawn(Backend::Memory, "attack_amount", |c| {
+        c.console_password = Some(PASSWORD.into());
+    })
+    .await
+    .unwrap();
+    let big = app.create(250_000).await;
+    let big_id = big["transaction_id"].as_str().unwrap().to_string();
+    let credit = match app.humo_credit(1, 5_000, "7466", now_ms()).await {
+        IngestOutcome::Applied(ApplyOutcome::Unmatched { credit }) => credit.id,
+        other => panic!("expected an unmatched credit, got {other:?}"),
+    };
+    let mut s = Seller::new(&app);
+    s.login().await;
+    s.get("/console/credits").await;
+    let path = format!("/console/credits/{credit}/assign");
+    let held = s.act(&path, &[("transaction", &big_id)]).await;
+    assert_eq!(held.status, 409, "{}", held.body);
+    assert!(held.body.contains("Nothing was changed"), "{}", held.body);
+    assert!(
+        held.body.contains("5\u{a0}000\u{a0}UZS") && held.body.contains("250\u{a0}00"),
+        "both amounts shown: {}",
+        held.body
+    );
+    let stored = app.engine.store.get(&big_id).await.unwrap().unwrap();
+    assert_eq!(stored.status.as_str(), "pending", "paid by a slip");
+    app.receiver
+        .assert_quiet(std::time::Duration::from_millis(300))
+        .await;
+    // The page's own button goes on: the seller meant it.
+    assert!(held.body.contains("name=\"amount_ok\" value=\"yes\""));
+    let done = s
+        .act(&path, &[("transaction", &big_id), ("amount_ok", "yes")])
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let hook = app.receiver.next().await.json();
+    assert_eq!(hook["action"], "confirm");
+    assert_eq!(hook["manual"], true);
     app.stop().await;
 }

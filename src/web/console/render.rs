@@ -16,6 +16,7 @@ use sha2::Digest;
 use super::audit::EntryView;
 use super::credits::CreditsView;
 use super::overview::OverviewView;
+use super::settle::AmountView;
 use super::transactions::{DetailView, ListView};
 use crate::store::StoreError;
 
@@ -74,6 +75,14 @@ struct AuditTemplate<'a> {
     css: &'static str,
     nav: &'a Nav,
     rows: &'a [EntryView],
+}
+
+#[derive(Template)]
+#[template(path = "console/amount.html")]
+struct AmountTemplate<'a> {
+    css: &'static str,
+    nav: &'a Nav,
+    v: &'a AmountView,
 }
 
 #[derive(Template)]
@@ -181,6 +190,14 @@ pub(super) fn audit(nav: &Nav, rows: &[EntryView]) -> Response {
             rows,
         }
         .render(),
+    )
+}
+
+/// An assignment held back: the credit's amount is not the order's.
+pub(super) fn amount_differs(nav: &Nav, v: &AmountView) -> Response {
+    html(
+        StatusCode::CONFLICT,
+        AmountTemplate { css: CSS, nav, v }.render(),
     )
 }
 
