@@ -414,3 +414,34 @@ async fn a_credit_of_another_sum_is_assigned_only_after_the_seller_sees_both() {
     assert_eq!(hook["manual"], true);
     app.stop().await;
 }
+
+/// A tampered "Older" link (`before` not a cursor) is said on the page with
+/// a 400, never silently read as "from the newest".
+#[tokio::test]
+async fn a_tampered_page_cursor_is_refused_not_ignored() {
+    let app = spawn(Backend::Memory, "attack_cursor", |c| {
+        c.console_password = Some(PASSWORD.into());
+    })
+    .await
+    .unwrap();
+    app.create(20000).await;
+    let mut s = Seller::new(&app);
+    s.login().await;
+    for bad in [
+        "abc",
+        "-1",
+        "1e9",
+        "99999999999999999999999",
+        "%3Cscript%3E",
+    ] {
+        let p = s.get(&format!("/console/transactions?before={bad}")).await;
+        assert_eq!(p.status, 400, "before={bad}");
+        assert!(p.body.contains("Older"), "before={bad}: {}", p.body);
+        assert!(!p.body.contains("<script>"));
+    }
+    for fine in ["", "0", "18446744073709551615"] {
+        let p = s.get(&format!("/console/transactions?before={fine}")).await;
+        assert_eq!(p.status, 200, "before={fine}");
+    }
+    app.stop().await;
+}

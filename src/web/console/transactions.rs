@@ -119,13 +119,29 @@ pub(super) async fn list(
         rows: Vec::new(),
         older: None,
     };
+    // The "Older" link's cursor: a number we wrote; anything else is a
+    // damaged or tampered link, said rather than read as "the newest".
+    let cursor = match filter::param(query.as_deref(), "before")
+        .as_deref()
+        .map(str::trim)
+    {
+        None | Some("") => None,
+        Some(c) => match c.parse::<crate::listing::Cursor>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                view.errors.push(
+                    "Older transactions: this link is damaged; open Transactions again.".into(),
+                );
+                None
+            }
+        },
+    };
     if !view.errors.is_empty() {
         return render::list(StatusCode::BAD_REQUEST, &nav, &view);
     }
     // The listing walks the store newest first from the cursor (at most
     // `listing::MAX_SCAN` transactions per page); expired and cancelled are
     // one stored status, told apart here.
-    let cursor = filter::param(query.as_deref(), "before").and_then(|c| c.parse().ok());
     let page = match state
         .engine
         .transactions(&filter.listing(), cursor, PAGE)
