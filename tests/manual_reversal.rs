@@ -13,6 +13,7 @@ use support::app::{Backend, TestApp, now_ms, spawn};
 support::both!(
     retention_keeps_an_expired_order_paid_by_hand_while_its_credit_can_be_reversed,
     a_card_less_credit_assigned_by_hand_is_reversed_by_a_card_less_reversal,
+    a_late_credit_assigned_to_another_order_reverses_that_order,
 );
 
 const HOUR: i64 = 3_600_000;
@@ -137,5 +138,51 @@ async fn a_card_less_credit_assigned_by_hand_is_reversed_by_a_card_less_reversal
         ),
         "a credit is taken back once: {again:?}"
     );
+    app.stop().await;
+}
+
+/// A payment came late for an expired order; the seller gave it to another
+/// order by hand. The bank taking it back reverses the order it now pays,
+/// not the one it came late for.
+async fn a_late_credit_assigned_to_another_order_reverses_that_order(b: Backend) {
+    let Some(mut app) = spawn(b, "manual_reversal_late", |c| {
+        c.cards = Some("9860****1111".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let expired = app.create(6000).await;
+    let expired_id = expired["transaction_id"].as_str().unwrap().to_string();
+    let swept = app
+        .engine
+        .store
+        .expire_due(now_ms() + DAY, &[new_event_id()])
+        .await
+        .unwrap();
+    assert_eq!(swept.len(), 1, "the order expires");
+    let amount = expired["amount"].as_i64().unwrap();
+    let IngestOutcome::Applied(ApplyOutcome::Late { credit, .. }) =
+        app.humo_credit(21, amount, "1111", now_ms()).await
+    else {
+        panic!("a payment of the expired order's amount comes late");
+    };
+    let other = app.create(6000).await;
+    let other_id = other["transaction_id"].as_str().unwrap().to_string();
+    assert_ne!(other["amount"], expired["amount"], "still held");
+    app.engine
+        .assign_credit(&credit.id, &other_id, &Actor::cli("alice", "host"))
+        .await
+        .expect("a late credit pays another order by hand");
+    let confirm = app.receiver.next().await.json();
+    assert_eq!(confirm["transaction_id"], other_id.as_str());
+
+    let outcome = reverse(&app, 22, amount, "1111", now_ms()).await;
+    let IngestOutcome::Applied(ApplyOutcome::Reversed { transaction, .. }) = outcome else {
+        panic!("the reassigned credit is reversed: {outcome:?}");
+    };
+    assert_eq!(transaction.id, other_id);
+    let (_, first) = app.get(&format!("/transactions/{expired_id}")).await;
+    assert_eq!(first["data"]["status"], "cancelled", "{first}");
     app.stop().await;
 }

@@ -84,3 +84,69 @@ async fn old_events_in_their_retries_keep_their_body_after_a_hand_confirm() {
     assert_eq!(confirm["status"], "confirmed");
     app.stop().await;
 }
+
+/// A credit an older release assigned by hand has no reversal index entry
+/// and no `paid_key`: retention still removes its order, the credit and
+/// every key of them.
+#[tokio::test]
+async fn an_old_credit_assigned_by_hand_goes_with_its_order() {
+    let Some(mut app) = spawn(Backend::Redis, "upgrade_manual_credit", |c| {
+        c.retention = Some("1d".into());
+        c.cards = Some("9860****1111".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let tx = app.create(6000).await;
+    let id = tx["transaction_id"].as_str().unwrap().to_string();
+    let IngestOutcome::Applied(ApplyOutcome::Unmatched { credit }) =
+        app.humo_credit(21, 5000, "1111", now_ms()).await
+    else {
+        panic!("5 000 matches no order of 6 001");
+    };
+    app.engine
+        .assign_credit(&credit.id, &id, &Actor::cli("alice", "host"))
+        .await
+        .expect("assigned");
+    assert_eq!(app.receiver.next().await.json()["action"], "confirm");
+
+    let redis = app.redis.as_ref().expect("a Redis test");
+    let client = ::redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let key = format!("paycue:credit:{}", credit.id);
+    let pk: String = ::redis::cmd("HGET")
+        .arg(&key)
+        .arg("paid_key")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let _: () = ::redis::pipe()
+        .cmd("HDEL")
+        .arg(&key)
+        .arg("paid_key")
+        .ignore()
+        .cmd("ZREM")
+        .arg(format!("paycue:paid:{pk}"))
+        .arg(&credit.id)
+        .ignore()
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+
+    let removed = paycue::retention::prune_once(&app.engine, now_ms() + 4 * 86_400_000)
+        .await
+        .unwrap();
+    assert_eq!(removed.transactions, 1, "{removed:?}");
+    let left: Vec<String> = ::redis::cmd("KEYS")
+        .arg("paycue:*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let stray: Vec<&String> = left
+        .iter()
+        .filter(|k| k.contains(&id) || k.contains(&credit.id) || k.starts_with("paycue:paid:"))
+        .collect();
+    assert!(stray.is_empty(), "left behind: {stray:?}");
+    app.stop().await;
+}
