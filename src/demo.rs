@@ -145,9 +145,9 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
     );
 
     // The shop has the webhook; paycue records its answer a moment later.
-    // Wait for that record (at most 3 s) so the line below shows it.
+    // Wait for that record (at most 10 s) so the line below shows it.
     let mut status = Value::Null;
-    for _ in 0..30 {
+    for _ in 0..100 {
         status = http
             .get(format!("{api}/transactions/{id}"))
             .send()
