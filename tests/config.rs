@@ -376,3 +376,19 @@ fn retention_defaults_to_90_days_and_can_be_off() {
     };
     assert_eq!(Config::from_raw(&week).unwrap().retention, Some(day * 7));
 }
+
+/// `ALERTS` turns alerts off only when it says `off` (or `none`): a value of
+/// commas alone is refused, naming the key and the fix, not read as off.
+#[test]
+fn alerts_of_commas_alone_are_refused_not_off() {
+    for v in [",", " , ,"] {
+        let e = Config::from_raw(&RawConfig {
+            alerts: Some(v.into()),
+            ..raw()
+        })
+        .err()
+        .unwrap_or_else(|| panic!("ALERTS='{v}' was accepted"));
+        assert_eq!(e.key, "ALERTS", "{e}");
+        assert!(e.fix.contains("ALERTS=off"), "{e}");
+    }
+}

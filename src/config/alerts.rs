@@ -178,19 +178,24 @@ fn chat_key(v: &str) -> Result<AlertChat, ConfigError> {
 }
 
 fn kinds_key(v: &str) -> Result<Vec<AlertKind>, ConfigError> {
+    let fix = "list some of unmatched,late,webhook,silence,reversal,daily, or write ALERTS=off";
+    let words: Vec<&str> = v
+        .split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .collect();
+    // Only `off` turns the alerts off: commas alone are a mistake.
+    if words.is_empty() {
+        return Err(bad("ALERTS", format!("'{v}' names no alert"), fix));
+    }
     let mut kinds = Vec::new();
-    for word in v.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+    for word in words {
         let lower = word.to_ascii_lowercase();
         if lower == "off" || lower == "none" {
             continue;
         }
-        let kind = AlertKind::parse(&lower).ok_or_else(|| {
-            bad(
-                "ALERTS",
-                format!("'{word}' is not an alert"),
-                "list some of unmatched,late,webhook,silence,reversal,daily, or write ALERTS=off",
-            )
-        })?;
+        let kind = AlertKind::parse(&lower)
+            .ok_or_else(|| bad("ALERTS", format!("'{word}' is not an alert"), fix))?;
         if !kinds.contains(&kind) {
             kinds.push(kind);
         }
