@@ -32,7 +32,7 @@ fn an_unmatched_credit_is_one_alert_and_a_restart_does_not_repeat_it() {
     assert!(text.contains("A payment matched no order"), "{text}");
     assert!(text.contains("20,001\u{a0}UZS"), "{text}");
     assert!(
-        text.contains("«🎉 Пополнение | ➕ 20.001,00 UZS"),
+        text.contains("«🎉 Пополнение ➕ 20.001,00 UZS"),
         "the bank's text: {text}"
     );
     assert!(text.contains("*7466"), "{text}");

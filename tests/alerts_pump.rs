@@ -126,3 +126,33 @@ async fn the_daily_summary_counts_the_day_before_and_goes_once() {
     assert!(queued(&state, nine + 3 * MIN).await.is_empty());
     let _ = Duration::ZERO;
 }
+
+/// The seller moves west (TZ changes from Tashkent to Moscow, two hours
+/// behind) after the day's summary went at 09:00 Tashkent: the restarted
+/// paycue's 09:00 Moscow is the same day, and no second summary is sent.
+#[tokio::test]
+async fn a_changed_time_zone_does_not_send_the_day_s_summary_twice() {
+    let raw = |tz: &str| RawConfig {
+        alerts: Some("daily".into()),
+        alert_daily_at: Some("09:00".into()),
+        tz: Some(tz.into()),
+        ..RawConfig::default()
+    };
+    let (tashkent, state) = pump(raw("Asia/Tashkent"));
+    // 09:00 Tashkent on T0's day.
+    let nine = T0 - (5 * 60 + 5) * MIN;
+    tashkent.tick(0, nine + MIN).await.unwrap();
+    assert_eq!(queued(&state, nine + MIN).await.len(), 1);
+    let moscow = Pump {
+        engine: Engine::new(
+            Config::from_raw(&raw("Europe/Moscow")).unwrap(),
+            Arc::new(MemoryStore::new(StoreSettings::default())),
+        ),
+        state: state.clone(),
+        hub: Arc::new(Hub::default()),
+    };
+    let nine_moscow = nine + 2 * 60 * MIN;
+    moscow.tick(0, nine_moscow + MIN).await.unwrap();
+    let again = queued(&state, nine_moscow + MIN).await;
+    assert!(again.is_empty(), "a second summary the same day: {again:?}");
+}

@@ -16,6 +16,7 @@
 
 use std::time::Duration;
 
+pub use super::mask::{mask_cards, mask_text};
 use super::{Alert, CreditView, Queued};
 use crate::config::{AlertKind, AlertSettings};
 use crate::model::{CreditRecord, Millis, Transaction};
@@ -116,36 +117,10 @@ pub fn view(credit: &CreditRecord, text: Option<&str>) -> CreditView {
     }
 }
 
-/// Masks every number of 12 or more digits (a full card number, an
-/// account; groups split by spaces, no-break spaces or dashes count as one;
-/// any script's digits count, as `\d` matches them) to its last four, and
-/// cuts the text to `TEXT_MAX` characters.
-pub fn mask_text(text: &str) -> String {
-    static LONG: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"\d(?:[ \u{a0}\u{2009}\u{202f}-]?\d){11,}").ok()
-    });
-    let masked = match LONG.as_ref() {
-        Some(re) => re
-            .replace_all(text, |c: &regex::Captures| {
-                // The digits as matched (not only ASCII ones: a match of
-                // Arabic-Indic digits has no ASCII digit at all).
-                let digits: Vec<char> = c[0].chars().filter(|ch| ch.is_numeric()).collect();
-                let last4: String = digits[digits.len().saturating_sub(4)..].iter().collect();
-                format!("****{last4}")
-            })
-            .into_owned(),
-        None => text.to_string(),
-    };
-    if masked.chars().count() > TEXT_MAX {
-        let cut: String = masked.chars().take(TEXT_MAX).collect();
-        return format!("{cut}…");
-    }
-    masked
-}
-
 /// The shop's order id from a transaction's metadata: `order_id`, `orderId`,
-/// `order` or `id`, as text; else None (the metadata is the shop's, and may
-/// hold more than an alert should repeat).
+/// `order` or `id`, as text, with any card number in it masked
+/// (`mask_cards`); else None (the metadata is the shop's, and may hold more
+/// than an alert should repeat).
 pub fn order_of(metadata: Option<&serde_json::Value>) -> Option<String> {
     let obj = metadata?.as_object()?;
     ["order_id", "orderId", "order", "id"]
@@ -155,6 +130,7 @@ pub fn order_of(metadata: Option<&serde_json::Value>) -> Option<String> {
             serde_json::Value::Number(n) => Some(n.to_string()),
             _ => None,
         })
+        .map(|o: String| mask_cards(&o))
 }
 
 /// An event given up after its last retry.
@@ -275,9 +251,14 @@ pub fn daily_due(settings: &AlertSettings, started: Millis, now: Millis) -> Opti
     (until > started && now - until < DAILY_LATE_MS).then_some(until)
 }
 
-/// The key of the daily summary ending at `until`.
-pub fn daily_key(until: Millis) -> String {
-    format!("daily:{until}")
+/// The key of the daily summary ending at `until`: its local date in `TZ`,
+/// so a summary is once a day even when `TZ` or `ALERT_DAILY_AT` changes
+/// after it went (the moment `until` would move, the date does not).
+pub fn daily_key(settings: &AlertSettings, until: Millis) -> String {
+    match jiff::Timestamp::from_millisecond(until) {
+        Ok(t) => format!("daily:{}", t.to_zoned(settings.timezone.clone()).date()),
+        Err(_) => format!("daily:{until}"),
+    }
 }
 
 /// One message to send: the alerts it covers (one, or many of a kind).

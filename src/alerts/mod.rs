@@ -27,6 +27,7 @@ use crate::money::Money;
 
 pub mod decide;
 mod hub;
+mod mask;
 pub mod pump;
 pub mod send;
 pub mod state;

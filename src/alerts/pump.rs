@@ -1,7 +1,7 @@
 //! The pump: turns facts from the [`Hub`] and the passing of time into
 //! queued alerts, through the rules of `decide`, against the alert state.
 //! On start (and after the state was unreachable) it also reads the newest
-//! unmatched and late credits from the store, so one applied while the pump
+//! unmatched, late and reversed credits from the store, so one applied while the pump
 //! could not queue it (a crash between the two, a full hub) is still alerted;
 //! its claim makes it once either way.
 //!
@@ -203,8 +203,13 @@ impl Pump {
     }
 
     async fn message_seen(&self, at: Millis) -> Result<(), StoreError> {
-        let before = self.state.message_seen(at).await?;
-        if let Some(before) = before.filter(|b| *b < at) {
+        let before = match self.state.message_seen(at).await? {
+            Some(before) => before,
+            // The first message ever: a silence before it was counted from
+            // when alerts started (`tick`), so "messages again" is too.
+            None => self.state.started(at).await?,
+        };
+        if let Some(before) = Some(before).filter(|b| *b < at) {
             let told = self
                 .state
                 .claimed(&decide::silence_alert_key(before))
@@ -263,7 +268,7 @@ impl Pump {
             }
         }
         if let Some(until) = decide::daily_due(settings, started, now) {
-            let key = decide::daily_key(until);
+            let key = decide::daily_key(settings, until);
             if !self.state.claimed(&key).await? {
                 let summary = self.summary(until).await?;
                 let q = Queued {
@@ -290,7 +295,7 @@ impl Pump {
         })
     }
 
-    /// Queues alerts for the newest unmatched and late credits received since
+    /// Queues alerts for the newest unmatched, late and reversed credits received since
     /// alerts started (and within a day) and before `until`, which a crash
     /// or a full hub may have kept from the pump. Their claims make this
     /// harmless when they were queued already.
@@ -298,22 +303,34 @@ impl Pump {
         let settings = &self.engine.config.alerts;
         let now = now_millis();
         let from = started.max(now - SCAN_BACK_MS);
-        for outcome in [CreditOutcome::Unmatched, CreditOutcome::Late] {
+        let outcomes = [
+            CreditOutcome::Unmatched,
+            CreditOutcome::Late,
+            CreditOutcome::Reversed,
+        ];
+        for outcome in outcomes {
             let credits = self.engine.store.list_credits(outcome, SCAN_MAX).await?;
             let wanted =
                 |c: &crate::model::CreditRecord| c.received_at >= from && c.received_at < until;
             for credit in credits.into_iter().filter(wanted) {
                 let applied = match outcome {
-                    CreditOutcome::Late => {
+                    CreditOutcome::Late | CreditOutcome::Reversed => {
                         let Some(tx_id) = credit.transaction_id.as_deref() else {
                             continue;
                         };
                         let Some(transaction) = self.engine.store.get(tx_id).await? else {
                             continue;
                         };
-                        ApplyOutcome::Late {
-                            transaction,
-                            credit,
+                        if outcome == CreditOutcome::Late {
+                            ApplyOutcome::Late {
+                                transaction,
+                                credit,
+                            }
+                        } else {
+                            ApplyOutcome::Reversed {
+                                transaction,
+                                credit,
+                            }
                         }
                     }
                     _ => ApplyOutcome::Unmatched { credit },

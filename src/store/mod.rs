@@ -294,7 +294,8 @@ pub trait Store: ConsoleStore + Send + Sync + 'static {
     /// existed, so an upgrade keeps its place), `"<account>:"` for any other.
     async fn chat_scope(&self, account: i64) -> Result<String, StoreError>;
 
-    /// Credits of one outcome (`Late` or `Unmatched`), newest first.
+    /// Credits of one outcome (`Late`, `Unmatched` or `Reversed`), newest
+    /// first (`Confirmed`: none, they are reached through their transaction).
     async fn list_credits(
         &self,
         outcome: crate::model::CreditOutcome,

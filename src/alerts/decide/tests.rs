@@ -170,7 +170,7 @@ fn daily_is_due_once_a_day_at_local_time() {
     // T0 is 13:00 in Tashkent (UTC+5): today's 09:00 was 04:00 UTC.
     let nine = T0 - 4 * 60 * MIN;
     assert_eq!(daily_due(&s, 0, T0), Some(nine));
-    assert_eq!(daily_key(nine), format!("daily:{nine}"));
+    assert_eq!(daily_key(&s, nine), "daily:2025-12-03");
     // At 08:59 it is still yesterday's.
     assert_eq!(daily_due(&s, 0, nine - 1), None, "more than 12 h late");
     assert_eq!(daily_due(&s, 0, nine + 1), Some(nine));

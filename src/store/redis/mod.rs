@@ -18,7 +18,7 @@
 //! whole units: the allocation index) with `hold_release` (zset of ended
 //! holds by release time, to clean the index); `deadlines`
 //! (zset of pending transactions by deadline); `txs:all`,
-//! `txs:<status>` and `credits:<late|unmatched>` (zsets by the `seq` counter,
+//! `txs:<status>` and `credits:<late|unmatched|reversed>` (zsets by the `seq` counter,
 //! for listings); `credit:<id>`, `event:<id>` (hashes) and
 //! `event:<id>:attempts` (list of JSON); `paid:<card>|<minor amount>` (zset
 //! of the confirming credits of that slot by their date, not yet reversed:

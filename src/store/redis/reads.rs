@@ -66,8 +66,9 @@ pub(super) async fn list_credits(
     let index = match outcome {
         CreditOutcome::Late => "late",
         CreditOutcome::Unmatched => "unmatched",
-        // Confirmed credits and reversals are reached through their transaction.
-        CreditOutcome::Confirmed | CreditOutcome::Reversed => return Ok(Vec::new()),
+        CreditOutcome::Reversed => "reversed",
+        // Confirmed credits are reached through their transaction.
+        CreditOutcome::Confirmed => return Ok(Vec::new()),
     };
     let ids = newest(store, &format!("{P}credits:{index}"), limit).await?;
     let keys: Vec<String> = ids.iter().map(|id| format!("{P}credit:{id}")).collect();

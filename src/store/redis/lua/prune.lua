@@ -38,6 +38,7 @@ local function drop_credit(cid)
   redis.call('DEL', P .. 'credit:' .. cid)
   redis.call('ZREM', P .. 'credits:late', cid)
   redis.call('ZREM', P .. 'credits:unmatched', cid)
+  redis.call('ZREM', P .. 'credits:reversed', cid)
 end
 
 local txs = 0

@@ -27,9 +27,9 @@ local function record(outcome, txid, reason)
   redis.call('HSET', ck, 'kind', 'reversal', 'outcome', outcome)
   if txid then redis.call('HSET', ck, 'transaction_id', txid) end
   if reason then redis.call('HSET', ck, 'reason', reason) end
-  if outcome == 'unmatched' then
-    redis.call('ZADD', P .. 'credits:unmatched', redis.call('INCR', P .. 'seq'), rid)
-  end
+  -- Both outcomes are listed: unmatched ones like unmatched credits, and
+  -- reversed ones for the alerts' look at the store after a crash.
+  redis.call('ZADD', P .. 'credits:' .. outcome, redis.call('INCR', P .. 'seq'), rid)
 end
 
 local function unmatched(reason)
