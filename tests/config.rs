@@ -392,3 +392,27 @@ fn alerts_of_commas_alone_are_refused_not_off() {
         assert!(e.fix.contains("ALERTS=off"), "{e}");
     }
 }
+
+/// An `ALERT_CHAT` no Telegram chat can have (a digit too many in a group's
+/// `-100…` id) is refused at start, naming the key and the fix, rather than
+/// failing every alert later with only a log line.
+#[test]
+fn an_alert_chat_telegram_cannot_have_is_refused() {
+    for v in ["-10012345678901", "-2000000000000", "1099511627776"] {
+        let e = Config::from_raw(&RawConfig {
+            alert_chat: Some(v.into()),
+            ..raw()
+        })
+        .err()
+        .unwrap_or_else(|| panic!("ALERT_CHAT={v} was accepted"));
+        assert_eq!(e.key, "ALERT_CHAT", "{e}");
+        assert!(e.fix.contains("-100"), "{e}");
+    }
+    for v in ["-1001234567890", "-123456789", "123456789", "me"] {
+        let ok = Config::from_raw(&RawConfig {
+            alert_chat: Some(v.into()),
+            ..raw()
+        });
+        assert!(ok.is_ok(), "ALERT_CHAT={v}: {:?}", ok.err());
+    }
+}

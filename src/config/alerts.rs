@@ -168,13 +168,25 @@ fn chat_key(v: &str) -> Result<AlertChat, ConfigError> {
         return Ok(AlertChat::SavedMessages);
     }
     match v.parse::<i64>() {
-        Ok(id) if id != 0 => Ok(AlertChat::Chat(id)),
+        Ok(id) if is_chat_id(id) => Ok(AlertChat::Chat(id)),
         _ => Err(bad(
             "ALERT_CHAT",
             format!("'{v}' is not `me` nor a numeric chat id"),
             "leave it unset (Saved Messages), or write the chat's numeric id such as -1001234567890 (a group) as in WATCH_ID",
         )),
     }
+}
+
+/// Whether Telegram can have this Bot API chat id: a user (positive, 40
+/// bits), a basic group (`-1` to `-999999999999`) or a channel or
+/// supergroup (`-100…`). The same ranges as grammers'
+/// `PeerId::from_bot_api_dialog_id` (config does not import grammers; a
+/// test in `telegram::alerts` keeps the two in step).
+pub fn is_chat_id(id: i64) -> bool {
+    (1..=0xff_ffff_ffff).contains(&id)
+        || (-999_999_999_999..=-1).contains(&id)
+        || (-1_997_852_516_352..=-1_000_000_000_001).contains(&id)
+        || (-4_000_000_000_000..=-2_002_147_483_649).contains(&id)
 }
 
 fn kinds_key(v: &str) -> Result<Vec<AlertKind>, ConfigError> {

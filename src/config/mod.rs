@@ -25,7 +25,7 @@ mod endpoints;
 mod pay;
 mod scalars;
 
-pub use alerts::{AlertChat, AlertKind, AlertSettings};
+pub use alerts::{AlertChat, AlertKind, AlertSettings, is_chat_id};
 pub use console::{ConsoleSettings, MIN_PASSWORD};
 pub use endpoints::{card_last4, redact_url, redis_url};
 pub use pay::{PaySettings, ReturnUrlError};

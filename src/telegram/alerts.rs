@@ -108,6 +108,36 @@ pub fn send_error(e: TgError) -> SendError {
 mod tests {
     use super::*;
 
+    /// Config refuses an ALERT_CHAT exactly when grammers could not send to it.
+    #[test]
+    fn alert_chat_ids_are_checked_as_grammers_reads_them() {
+        let edges = [
+            0,
+            1,
+            0xff_ffff_ffff,
+            0x100_0000_0000,
+            -1,
+            -999_999_999_999,
+            -1_000_000_000_000,
+            -1_000_000_000_001,
+            -1_997_852_516_352,
+            -1_997_852_516_353,
+            -2_002_147_483_648,
+            -2_002_147_483_649,
+            -4_000_000_000_000,
+            -4_000_000_000_001,
+            i64::MIN,
+            i64::MAX,
+        ];
+        for id in edges {
+            assert_eq!(
+                crate::config::is_chat_id(id),
+                PeerId::from_bot_api_dialog_id(id).is_some(),
+                "{id}"
+            );
+        }
+    }
+
     #[test]
     fn flood_waits_are_waited_out_and_the_rest_retried() {
         assert_eq!(
