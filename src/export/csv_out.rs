@@ -7,11 +7,18 @@ use super::{Export, ExportError};
 use crate::engine::Engine;
 use crate::store::StoreError;
 
-/// Text a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR
-/// first) gets a leading `'`: a shop's metadata is not trusted to be inert.
+/// Text a spreadsheet would run as a formula gets a leading `'`: one that
+/// starts with `=`, `+`, `-`, `@`, tab, CR, LF or NUL (OWASP, ASVS 1.2.10),
+/// also behind blanks (some spreadsheets skip them before reading `=`). A
+/// shop's metadata is not trusted to be inert.
 fn inert(s: &str) -> String {
-    match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+    let first = s
+        .chars()
+        .find(|c| !matches!(c, ' ' | '\u{a0}' | '\u{3000}'));
+    match (s.chars().next(), first) {
+        (Some('\t' | '\r' | '\n' | '\0'), _) | (_, Some('=' | '+' | '-' | '@')) => {
+            format!("'{s}")
+        }
         _ => s.to_string(),
     }
 }
@@ -65,5 +72,15 @@ mod tests {
         assert_eq!(super::inert("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(super::inert("@SUM(1)"), "'@SUM(1)");
         assert_eq!(super::inert("A-1001"), "A-1001");
+        // OWASP / ASVS 1.2.10: NUL and LF first too, and a formula behind
+        // blanks (some spreadsheets skip them before reading `=`).
+        assert_eq!(super::inert("\0=1+1"), "'\0=1+1");
+        assert_eq!(super::inert("\n=1+1"), "'\n=1+1");
+        assert_eq!(
+            super::inert("  =cmd|' /C calc'!A0"),
+            "'  =cmd|' /C calc'!A0"
+        );
+        assert_eq!(super::inert("\u{a0}+1"), "'\u{a0}+1");
+        assert_eq!(super::inert(" Order 5"), " Order 5");
     }
 }
