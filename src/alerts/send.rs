@@ -108,8 +108,14 @@ impl Sender {
             return Ok(());
         }
         let plan = decide::plan(taken, now);
-        for (id, at) in &plan.later {
-            self.state.later(std::slice::from_ref(id), *at).await?;
+        // Held alerts go back in one call per due time (a held flood shares
+        // one), not one per alert: a look at a flood of thousands stays cheap.
+        let mut held: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
+        for (id, at) in plan.later {
+            held.entry(at).or_default().push(id);
+        }
+        for (at, ids) in &held {
+            self.state.later(ids, *at).await?;
         }
         let mut messages = plan.send.into_iter();
         for m in messages.by_ref() {
