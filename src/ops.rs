@@ -287,7 +287,7 @@ async fn export(engine: &Engine, args: ExportArgs) -> ExitCode {
         tz,
     };
     let result = match &args.out {
-        Some(path) => crate::export::to_path(engine, &export, path).await,
+        Some(path) => crate::export::to_file(engine, &export, path).await,
         None if args.format == Format::Xlsx => {
             return refused("--out FILE is needed for xlsx (it is not text for a terminal)");
         }

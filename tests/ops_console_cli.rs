@@ -152,6 +152,18 @@ async fn the_commands_settle_list_and_export() {
         "{}",
         exported.err
     );
+    // Buyers' orders: readable by the seller alone, whatever the umask.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "export file mode {mode:o}");
+    // Written aside and renamed: nothing else is left in the directory.
+    let left: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with(".paycue-export"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
     let csv = paycue(&url, d, &["export", "--status", "confirmed"]).await;
     assert_eq!(csv.code, 0, "{}", csv.err);
     assert_eq!(

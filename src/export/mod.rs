@@ -77,6 +77,23 @@ pub async fn to_path(engine: &Engine, export: &Export, path: &Path) -> Result<us
     }
 }
 
+/// Writes the export to `path` as a whole or not at all: into a hidden
+/// temporary file beside it (mode 0600: buyers' orders are the seller's
+/// alone), renamed over `path` once complete. A failure midway (Redis gone)
+/// leaves no half file and an older file at `path` as it was.
+pub async fn to_file(engine: &Engine, export: &Export, path: &Path) -> Result<usize, ExportError> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let file = tempfile::Builder::new()
+        .prefix(".paycue-export-")
+        .tempfile_in(dir)?;
+    let rows = to_path(engine, export, file.path()).await?;
+    file.persist(path).map_err(|e| ExportError::Io(e.error))?;
+    Ok(rows)
+}
+
 /// Writes the export to a new temporary file (removed when the handle is
 /// dropped), for a caller that streams it on (an HTTP response).
 pub async fn to_temp_file(
