@@ -77,9 +77,6 @@ pub trait ConsoleStore: Send + Sync {
     /// keeping its window; a counter that has ended stays ended.
     async fn unhit(&self, key: &str) -> Result<(), StoreError>;
 
-    /// Reads counter `key` without adding to it.
-    async fn hits(&self, key: &str) -> Result<Hits, StoreError>;
-
     /// Whether the store's data survives its restart.
     async fn persistence(&self) -> Result<Persistence, StoreError>;
 }

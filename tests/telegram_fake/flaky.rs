@@ -180,9 +180,6 @@ impl paycue::store::ConsoleStore for Flaky {
     async fn unhit(&self, key: &str) -> Result<(), StoreError> {
         self.inner.unhit(key).await
     }
-    async fn hits(&self, key: &str) -> Result<paycue::store::Hits, StoreError> {
-        self.inner.hits(key).await
-    }
     async fn persistence(&self) -> Result<paycue::store::Persistence, StoreError> {
         self.inner.persistence().await
     }

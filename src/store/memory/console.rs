@@ -103,20 +103,6 @@ impl ConsoleStore for MemoryStore {
         Ok(())
     }
 
-    async fn hits(&self, key: &str) -> Result<Hits, StoreError> {
-        let e = self.expiring()?;
-        Ok(match e.counters.get(key) {
-            Some((n, until)) if *until > Instant::now() => Hits {
-                count: *n,
-                resets_in_ms: left_ms(*until),
-            },
-            _ => Hits {
-                count: 0,
-                resets_in_ms: 0,
-            },
-        })
-    }
-
     async fn persistence(&self) -> Result<Persistence, StoreError> {
         Ok(Persistence::Memory)
     }

@@ -97,18 +97,6 @@ impl ConsoleStore for RedisStore {
         self.run(&UNHIT, &[key]).await.map(|_| ())
     }
 
-    async fn hits(&self, key: &str) -> Result<Hits, StoreError> {
-        let key = format!("{P}console:hits:{key}");
-        let mut pipe = redis::pipe();
-        pipe.cmd("GET").arg(&key).cmd("PTTL").arg(&key);
-        let mut conn = self.conn().await?;
-        let replies: Vec<Value> = pipe
-            .query_async(&mut conn)
-            .await
-            .map_err(super::errors::map_err)?;
-        hits_of(&replies)
-    }
-
     async fn persistence(&self) -> Result<Persistence, StoreError> {
         let info = codec::string(self.query(redis::cmd("INFO").arg("persistence")).await?)?;
         if info.lines().any(|l| l.trim() == "aof_enabled:1") {
