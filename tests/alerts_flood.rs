@@ -127,3 +127,62 @@ async fn a_held_flood_goes_back_to_the_queue_in_one_step() {
         "1000 held alerts took {calls} calls to put back"
     );
 }
+
+/// A sink whose every send takes Telegram's whole call limit (15 s).
+#[derive(Default)]
+struct Slow {
+    sent: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl paycue::alerts::send::Sink for Slow {
+    async fn send(
+        &self,
+        m: &paycue::alerts::send::Outgoing,
+    ) -> Result<(), paycue::alerts::send::SendError> {
+        tokio::time::sleep(std::time::Duration::from_secs(15)).await;
+        self.sent.lock().unwrap().push(m.text.clone());
+        Ok(())
+    }
+}
+
+/// Six alerts due at once through a sink that takes 15 s a send: one round
+/// must not outlast the lease under which it took them (60 s), or another
+/// paycue process takes the rest and sends them a second time. The round
+/// stops starting sends past half the lease and puts the rest back due now.
+#[tokio::test(start_paused = true)]
+async fn a_round_of_slow_sends_ends_within_its_lease() {
+    let config = Config::from_raw(&RawConfig::default()).unwrap();
+    let style = paycue::alerts::style(&config);
+    let engine = Engine::new(config, Arc::new(MemoryStore::new(StoreSettings::default())));
+    let state = Arc::new(Counting::default());
+    let now = now_millis();
+    for i in 0..6 {
+        let q = Queued {
+            key: format!("test:{i}"),
+            alert: Alert::Test { at: now - 100 + i },
+            queued_at: now - 100 + i,
+        };
+        assert!(state.enqueue(&q).await.unwrap());
+    }
+    let sink = Arc::new(Slow::default());
+    let sender = Sender {
+        state: state.clone(),
+        sink: sink.clone(),
+        style,
+        engine,
+    };
+    let started = tokio::time::Instant::now();
+    sender.round(&mut 0).await.unwrap();
+    let took = started.elapsed();
+    assert!(
+        took.as_millis() < paycue::alerts::send::LEASE_MS as u128,
+        "one round took {took:?}, past the {} ms lease",
+        paycue::alerts::send::LEASE_MS
+    );
+    let first = sink.sent.lock().unwrap().len();
+    assert!((1..6).contains(&first), "{first} sent in the first round");
+    // The rest are due again at once, not hidden for the lease.
+    sender.round(&mut 0).await.unwrap();
+    assert!(sink.sent.lock().unwrap().len() > first);
+}

@@ -21,6 +21,9 @@ use crate::model::now_millis;
 /// How long a taken alert is hidden from other senders: longer than a send
 /// may take (Telegram calls are cut at 15 s).
 pub const LEASE_MS: i64 = 60_000;
+/// A round starts no send after this long (half the lease; a send is cut
+/// at 15 s), so it ends while what it took is still its own.
+pub const ROUND_BUDGET: Duration = Duration::from_millis(LEASE_MS as u64 / 2);
 /// Alerts taken at once at most (a flood beyond comes in the next round).
 pub const TAKE_MAX: usize = 5_000;
 /// How often the queue is looked at when nothing wakes the sender (alerts
@@ -117,8 +120,21 @@ impl Sender {
         for (at, ids) in &held {
             self.state.later(ids, *at).await?;
         }
+        let started = tokio::time::Instant::now();
         let mut messages = plan.send.into_iter();
-        for m in messages.by_ref() {
+        while let Some(m) = messages.next() {
+            // What was taken is hidden from other senders for LEASE_MS only:
+            // past half of it (a send may take 15 s) the rest go back due
+            // now, for the next round to take under a fresh lease, rather
+            // than be taken and sent again by another process meanwhile.
+            if started.elapsed() >= ROUND_BUDGET {
+                let now = now_millis();
+                self.state.later(&ids(&m), now).await?;
+                for rest in messages {
+                    self.state.later(&ids(&rest), now).await?;
+                }
+                return Ok(());
+            }
             if let Err(e) = self.deliver(&m).await {
                 *failures += 1;
                 let delay = decide::retry_delay(
