@@ -133,9 +133,12 @@ pub fn order_of(metadata: Option<&serde_json::Value>) -> Option<String> {
         .map(|o: String| mask_cards(&o))
 }
 
-/// An event given up after its last retry.
+/// An event given up after its last retry; `series` counts the attempts
+/// before its last redeliver, so an event redelivered and given up again is
+/// a new alert (the first series keeps the key it always had).
 pub fn gave_up(
     event_id: &str,
+    series: usize,
     transaction_id: &str,
     action: &str,
     metadata: Option<&serde_json::Value>,
@@ -144,7 +147,10 @@ pub fn gave_up(
 ) -> Option<Queued> {
     settings.wants(AlertKind::Webhook).then(|| {
         queued(
-            format!("webhook_gave_up:{event_id}"),
+            match series {
+                0 => format!("webhook_gave_up:{event_id}"),
+                n => format!("webhook_gave_up:{event_id}:{n}"),
+            },
             Alert::WebhookGaveUp {
                 event_id: event_id.to_string(),
                 transaction_id: transaction_id.to_string(),

@@ -37,6 +37,9 @@ pub enum Fact {
     /// An event was given up after its last retry.
     WebhookGaveUp {
         event_id: String,
+        /// Attempts before its last redeliver (0: never redelivered): each
+        /// series of retries given up is its own alert.
+        series: usize,
         transaction_id: String,
         action: String,
         metadata: Option<serde_json::Value>,

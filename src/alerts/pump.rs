@@ -181,6 +181,7 @@ impl Pump {
             }
             Fact::WebhookGaveUp {
                 event_id,
+                series,
                 transaction_id,
                 action,
                 metadata,
@@ -188,6 +189,7 @@ impl Pump {
             } => {
                 let q = decide::gave_up(
                     event_id,
+                    *series,
                     transaction_id,
                     action,
                     metadata.as_ref(),

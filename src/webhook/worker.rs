@@ -130,6 +130,7 @@ pub async fn deliver(engine: &Engine, client: &reqwest::Client, url: &reqwest::U
             engine.metrics.webhook_exhausted.inc();
             engine.alerts.send(crate::alerts::Fact::WebhookGaveUp {
                 event_id: event_id.clone(),
+                series: d.series_from,
                 transaction_id: d.transaction.id.clone(),
                 action: d.event.action.as_str().to_string(),
                 metadata: d.transaction.metadata.clone(),

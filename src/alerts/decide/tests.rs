@@ -325,3 +325,12 @@ fn an_alert_rebuilt_from_the_store_shows_the_kept_bank_text() {
     c.text = None;
     assert_eq!(view(&c, None).text, None);
 }
+
+#[test]
+fn an_event_given_up_again_after_a_redeliver_is_a_new_alert() {
+    let s = settings();
+    let first = gave_up("evt_1", 0, "tx", "confirm", None, &s, T0).unwrap();
+    let again = gave_up("evt_1", 4, "tx", "confirm", None, &s, T0 + MIN).unwrap();
+    assert_eq!(first.key, "webhook_gave_up:evt_1", "the key it always had");
+    assert_ne!(first.key, again.key);
+}
