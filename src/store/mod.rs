@@ -311,13 +311,16 @@ pub trait Store: ConsoleStore + Send + Sync + 'static {
     /// `Delivery::claim` of the attempt). If the event was claimed again since
     /// (this claim's lease ran out), the attempt is only recorded: the newer
     /// claim decides what happens next and keeps the event hidden meanwhile.
+    /// Answers whether `result` stands: false if a newer claim decides, or a
+    /// redeliver asked for during the attempt queued the event again (an
+    /// event `Failed` that way was not given up).
     async fn finish_attempt(
         &self,
         event_id: &str,
         claim: u64,
         attempt: Attempt,
         result: AttemptResult,
-    ) -> Result<(), StoreError>;
+    ) -> Result<bool, StoreError>;
 
     /// Queues the transaction's last event again (same event id). None: no such
     /// transaction or it has no event yet.

@@ -114,6 +114,7 @@ pub async fn deliver(engine: &Engine, client: &reqwest::Client, url: &reqwest::U
     // Counted from the last redeliver: a redelivered event gets its retries
     // again, even one that had `failed`.
     let attempt_no = d.event.attempts.len().saturating_sub(d.series_from) as u32 + 1;
+    let mut gave_up = None;
     let result = if error.is_none() {
         observe_credit_to_webhook(engine, &d);
         engine
@@ -128,7 +129,7 @@ pub async fn deliver(engine: &Engine, client: &reqwest::Client, url: &reqwest::U
             .send(crate::alerts::Fact::WebhookFailed { at });
         if attempt_no > engine.config.webhook_retries {
             engine.metrics.webhook_exhausted.inc();
-            engine.alerts.send(crate::alerts::Fact::WebhookGaveUp {
+            gave_up = Some(crate::alerts::Fact::WebhookGaveUp {
                 event_id: event_id.clone(),
                 series: d.series_from,
                 transaction_id: d.transaction.id.clone(),
@@ -155,12 +156,24 @@ pub async fn deliver(engine: &Engine, client: &reqwest::Client, url: &reqwest::U
         error,
         duration_ms,
     };
-    if let Err(e) = engine
+    let stands = match engine
         .store
         .finish_attempt(&event_id, d.claim, attempt, result)
         .await
     {
-        tracing::warn!(transaction_id = %d.transaction.id, event_id, error = %e, "cannot record the webhook attempt; it will be retried after its lease");
+        Ok(stands) => stands,
+        Err(e) => {
+            tracing::warn!(transaction_id = %d.transaction.id, event_id, error = %e, "cannot record the webhook attempt; it will be retried after its lease");
+            // Maybe recorded after all (only the answer was lost): better a
+            // repeated alert (its key dedupes a retried give-up) than none.
+            true
+        }
+    };
+    // Given up only if the store agreed: a redeliver asked for during the
+    // attempt queued it again (with its retries), and a newer claim decides
+    // (and alerts) for itself.
+    if let (true, Some(fact)) = (stands, gave_up) {
+        engine.alerts.send(fact);
     }
 }
 

@@ -105,7 +105,7 @@ impl Store for Flaky {
         claim: u64,
         a: Attempt,
         r: AttemptResult,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         self.inner.finish_attempt(ev, claim, a, r).await
     }
     async fn redeliver(&self, id: &str, now: Millis) -> Result<Option<String>, StoreError> {

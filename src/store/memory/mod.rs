@@ -198,16 +198,16 @@ impl Store for MemoryStore {
         claim: u64,
         attempt: Attempt,
         result: AttemptResult,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut st = self.lock()?;
         let current = st.claims.get(event_id).copied();
         let Some(event) = st.events.get_mut(event_id) else {
-            return Ok(());
+            return Ok(false);
         };
         event.attempts.push(attempt);
         if current != Some(claim) {
             // Claimed again since: the newer claim decides.
-            return Ok(());
+            return Ok(false);
         }
         (event.state, event.next_attempt_at) = match result {
             AttemptResult::Delivered => (DeliveryState::Delivered, None),
@@ -223,7 +223,7 @@ impl Store for MemoryStore {
             let done = event.attempts.len();
             st.series.insert(event_id.to_string(), done);
         }
-        Ok(())
+        Ok(!again)
     }
 
     async fn redeliver(

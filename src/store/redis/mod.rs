@@ -274,7 +274,7 @@ impl Store for RedisStore {
         claim: u64,
         attempt: Attempt,
         result: AttemptResult,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         outbox::finish_attempt(self, event_id, claim, attempt, result).await
     }
 

@@ -54,7 +54,7 @@ pub(super) async fn finish_attempt(
     claim: u64,
     attempt: Attempt,
     result: AttemptResult,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let json = serde_json::to_string(&attempt)
         .map_err(|e| StoreError::Corrupt(format!("attempt: {e}")))?;
     let (result, at) = match result {
@@ -70,7 +70,9 @@ pub(super) async fn finish_attempt(
         at.to_string(),
         crate::model::now_millis().to_string(),
     ];
-    store.run(&FINISH, &args).await.map(|_| ())
+    // finish.lua answers 1 when this attempt's result stands.
+    let stands = store.run(&FINISH, &args).await?;
+    Ok(matches!(stands, redis::Value::Int(1)))
 }
 
 pub(super) async fn redeliver(

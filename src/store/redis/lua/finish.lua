@@ -9,7 +9,8 @@
 -- queues the event once more now, after this attempt, with its retries again
 -- (`series`): never dropped, never overlapping it. Once an event is done, the
 -- next pending event of its transaction (which claim.lua moved behind it) is
--- due at once.
+-- due at once. Answers 1 when the attempt's result stands, 0 when a newer
+-- claim decides or a redeliver queued the event again.
 local eid, claim, attempt, result, at, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local ek = P .. 'event:' .. eid
 local outbox = P .. 'outbox'
@@ -21,6 +22,7 @@ redis.call('HDEL', ek, 'lease_until', 'redeliver')
 if again then
   redis.call('HSET', ek, 'state', 'pending', 'next_attempt_at', now, 'series', done)
   redis.call('ZADD', outbox, now, eid)
+  return 0
 elseif result == 'retry' then
   redis.call('HSET', ek, 'state', 'pending', 'next_attempt_at', at)
   redis.call('ZADD', outbox, at, eid)
