@@ -186,3 +186,52 @@ async fn a_round_of_slow_sends_ends_within_its_lease() {
     sender.round(&mut 0).await.unwrap();
     assert!(sink.sent.lock().unwrap().len() > first);
 }
+
+/// A sink that refuses every send.
+struct Refusing;
+
+#[async_trait]
+impl paycue::alerts::send::Sink for Refusing {
+    async fn send(
+        &self,
+        _: &paycue::alerts::send::Outgoing,
+    ) -> Result<(), paycue::alerts::send::SendError> {
+        Err(paycue::alerts::send::SendError::Failed("down".into()))
+    }
+}
+
+/// 500 alerts of their own each (not a flood grouped in one message) due
+/// at once; a round cut short, by its budget through a slow sink or by a
+/// failing sink, puts what it did not send back in one call, not one per
+/// alert (a slow Telegram would otherwise cost ~500 calls every 30 s).
+#[tokio::test(start_paused = true)]
+async fn a_round_cut_short_puts_the_rest_back_in_one_step() {
+    for sink in [
+        Arc::new(Slow::default()) as Arc<dyn paycue::alerts::send::Sink>,
+        Arc::new(Refusing),
+    ] {
+        let config = Config::from_raw(&RawConfig::default()).unwrap();
+        let style = paycue::alerts::style(&config);
+        let engine = Engine::new(config, Arc::new(MemoryStore::new(StoreSettings::default())));
+        let state = Arc::new(Counting::default());
+        let now = now_millis();
+        for i in 0..500 {
+            let q = Queued {
+                key: format!("test:{i}"),
+                alert: Alert::Test { at: now - 1000 + i },
+                queued_at: now - 1000 + i,
+            };
+            assert!(state.enqueue(&q).await.unwrap());
+        }
+        let sender = Sender {
+            state: state.clone(),
+            sink,
+            style,
+            engine,
+        };
+        sender.round(&mut 0).await.unwrap();
+        let calls = state.later_calls.load(Ordering::Relaxed);
+        assert!(calls <= 1, "the rest took {calls} calls to put back");
+        assert!(state.inner.pending().await.unwrap() >= 490);
+    }
+}

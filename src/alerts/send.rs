@@ -128,12 +128,7 @@ impl Sender {
             // now, for the next round to take under a fresh lease, rather
             // than be taken and sent again by another process meanwhile.
             if started.elapsed() >= ROUND_BUDGET {
-                let now = now_millis();
-                self.state.later(&ids(&m), now).await?;
-                for rest in messages {
-                    self.state.later(&ids(&rest), now).await?;
-                }
-                return Ok(());
+                return self.put_back(m, messages, now_millis()).await;
             }
             if let Err(e) = self.deliver(&m).await {
                 *failures += 1;
@@ -146,17 +141,28 @@ impl Sender {
                 );
                 tracing::warn!(alert = m.label, error = %e, retry_in = ?delay, "cannot send an alert; it will be retried");
                 let retry_at = now_millis() + delay.as_millis() as i64;
-                self.state.later(&ids(&m), retry_at).await?;
                 // The rest wait with it: the sink is failing now.
-                for rest in messages {
-                    self.state.later(&ids(&rest), retry_at).await?;
-                }
-                return Ok(());
+                return self.put_back(m, messages, retry_at).await;
             }
             *failures = 0;
             self.state.done(&ids(&m)).await?;
         }
         Ok(())
+    }
+
+    /// Puts `m` and the messages after it back, due at `at`, in one call
+    /// (a round cut short may leave thousands).
+    async fn put_back(
+        &self,
+        m: Message,
+        rest: impl Iterator<Item = Message>,
+        at: crate::model::Millis,
+    ) -> Result<(), crate::store::StoreError> {
+        let mut all = ids(&m);
+        for r in rest {
+            all.extend(ids(&r));
+        }
+        self.state.later(&all, at).await
     }
 
     async fn deliver(&self, m: &Message) -> Result<(), SendError> {
