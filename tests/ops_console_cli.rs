@@ -219,3 +219,52 @@ async fn an_empty_credit_id_never_marks_an_order_paid() {
     assert_eq!(stored.status.as_str(), "pending", "paid without money");
     assert!(engine.audit(10).await.unwrap().is_empty());
 }
+
+/// `--out` naming a link or something not a plain file: the export goes
+/// where the name leads (the link's file; a pipe such as `/dev/stdout`
+/// under `| gzip`), and the name stays what it was. Renaming over it
+/// replaced the link by a file, and as root it replaced `/dev/stdout` (or
+/// `/dev/null`) by a regular file.
+#[tokio::test]
+async fn export_out_follows_a_link_and_writes_into_a_pipe() {
+    let Some(server) = RedisServer::start("ops_console_cli_out") else {
+        return;
+    };
+    let url = server.url();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A link to a file in another directory.
+    std::fs::create_dir(d.join("real")).unwrap();
+    std::fs::write(d.join("real/orders.csv"), "old\n").unwrap();
+    std::os::unix::fs::symlink("real/orders.csv", d.join("link.csv")).unwrap();
+    let run = paycue(&url, d, &["export", "--out", "link.csv"]).await;
+    assert_eq!(run.code, 0, "{}", run.err);
+    let link = std::fs::symlink_metadata(d.join("link.csv")).unwrap();
+    assert!(link.file_type().is_symlink(), "the link was replaced");
+    let written = std::fs::read_to_string(d.join("real/orders.csv")).unwrap();
+    assert!(written.starts_with("transaction_id"), "{written}");
+    assert!(
+        std::fs::read_dir(d.join("real")).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".paycue")),
+        "a temp file was left beside the link's file"
+    );
+
+    // A named pipe with a reader on the other end.
+    let fifo = d.join("pipe");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let run = paycue(&url, d, &["export", "--out", "pipe"]).await;
+    assert_eq!(run.code, 0, "{}", run.err);
+    use std::os::unix::fs::FileTypeExt;
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(kind.is_fifo(), "the pipe was replaced by {kind:?}");
+    let read = reader.join().unwrap();
+    assert!(read.starts_with("transaction_id"), "{read}");
+}

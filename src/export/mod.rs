@@ -80,8 +80,19 @@ pub async fn to_path(engine: &Engine, export: &Export, path: &Path) -> Result<us
 /// Writes the export to `path` as a whole or not at all: into a hidden
 /// temporary file beside it (mode 0600: buyers' orders are the seller's
 /// alone), renamed over `path` once complete. A failure midway (Redis gone)
-/// leaves no half file and an older file at `path` as it was.
+/// leaves no half file and an older file at `path` as it was. A link is
+/// followed (its file is replaced, the link stays); something not a plain
+/// file (a pipe, `/dev/stdout`, a device) is written into as it is: renaming
+/// over it would put a file in its place.
 pub async fn to_file(engine: &Engine, export: &Export, path: &Path) -> Result<usize, ExportError> {
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+        && !meta.is_dir()
+    {
+        return to_path(engine, export, path).await;
+    }
+    let resolved = std::fs::canonicalize(path);
+    let path = resolved.as_deref().unwrap_or(path);
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
