@@ -286,18 +286,31 @@ async fn export(engine: &Engine, args: ExportArgs) -> ExitCode {
         format: args.format,
         tz,
     };
-    let result = match &args.out {
-        Some(path) => crate::export::to_file(engine, &export, path).await,
-        None if args.format == Format::Xlsx => {
-            return refused("--out FILE is needed for xlsx (it is not text for a terminal)");
+    if args.out.is_none() && args.format == Format::Xlsx {
+        return refused("--out FILE is needed for xlsx (it is not text for a terminal)");
+    }
+    // Ctrl-C or SIGTERM midway drops the export, and with it its temporary
+    // file (buyers' orders): a killed process would leave it behind. Listened
+    // for before the file exists.
+    let stop = crate::app::shutdown_signal();
+    let work = async {
+        match &args.out {
+            Some(path) => crate::export::to_file(engine, &export, path).await,
+            None => match crate::export::to_temp_file(engine, &export).await {
+                Ok((file, rows)) => std::fs::File::open(file.path())
+                    .and_then(|mut f| std::io::copy(&mut f, &mut std::io::stdout().lock()))
+                    .map(|_| rows)
+                    .map_err(crate::export::ExportError::from),
+                Err(e) => Err(e),
+            },
         }
-        None => match crate::export::to_temp_file(engine, &export).await {
-            Ok((file, rows)) => std::fs::File::open(file.path())
-                .and_then(|mut f| std::io::copy(&mut f, &mut std::io::stdout().lock()))
-                .map(|_| rows)
-                .map_err(crate::export::ExportError::from),
-            Err(e) => Err(e),
-        },
+    };
+    let result = tokio::select! {
+        r = work => r,
+        _ = stop => {
+            eprintln!("paycue: export stopped before it was complete");
+            return ExitCode::from(130);
+        }
     };
     match result {
         Ok(rows) => {

@@ -268,3 +268,57 @@ async fn export_out_follows_a_link_and_writes_into_a_pipe() {
     let read = reader.join().unwrap();
     assert!(read.starts_with("transaction_id"), "{read}");
 }
+
+/// An export stopped midway (Ctrl-C, SIGTERM) leaves no hidden half file of
+/// buyers' orders behind, and an older file as it was. Redis is paused so
+/// the export is surely midway when the signal comes.
+#[tokio::test]
+async fn an_export_stopped_by_a_signal_leaves_nothing_behind() {
+    let Some(server) = RedisServer::start("ops_console_cli_stop") else {
+        return;
+    };
+    let url = server.url();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("orders.csv"), "older\n").unwrap();
+    let hidden = || {
+        std::fs::read_dir(d)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with(".paycue-export"))
+            .collect::<Vec<_>>()
+    };
+    server.signal(libc::SIGSTOP);
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_paycue"))
+        .args(["export", "--out", "orders.csv"])
+        .current_dir(d)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("REDIS_ADDR", &url)
+        .env("CARDS", "9860****7466")
+        .env("TZ", "Asia/Tashkent")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    while hidden().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the export never began"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(child.id().unwrap() as libc::pid_t, libc::SIGTERM) };
+    let status = child.wait().await.unwrap();
+    server.signal(libc::SIGCONT);
+    assert!(!status.success(), "{status:?}");
+    assert_eq!(hidden(), Vec::<String>::new(), "half export left behind");
+    assert_eq!(
+        std::fs::read_to_string(d.join("orders.csv")).unwrap(),
+        "older\n"
+    );
+}
