@@ -129,6 +129,11 @@ async fn a_redeliver_asked_during_the_last_attempt_is_no_give_up(b: Backend) {
     }
     let seen = state.pending().await.unwrap() + chat.sent().len() as u64;
     assert_eq!(seen, 1, "only the marker; sent: {:?}", chat.sent());
+    assert_eq!(
+        app.engine.metrics.webhook_exhausted.get(),
+        0,
+        "paycue_webhook_exhausted_total counted an event not given up"
+    );
     stop.send(true).unwrap();
     let _ = alerts.await;
     app.stop().await;

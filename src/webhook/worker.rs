@@ -128,7 +128,6 @@ pub async fn deliver(engine: &Engine, client: &reqwest::Client, url: &reqwest::U
             .alerts
             .send(crate::alerts::Fact::WebhookFailed { at });
         if attempt_no > engine.config.webhook_retries {
-            engine.metrics.webhook_exhausted.inc();
             gave_up = Some(crate::alerts::Fact::WebhookGaveUp {
                 event_id: event_id.clone(),
                 series: d.series_from,
@@ -173,6 +172,7 @@ pub async fn deliver(engine: &Engine, client: &reqwest::Client, url: &reqwest::U
     // attempt queued it again (with its retries), and a newer claim decides
     // (and alerts) for itself.
     if let (true, Some(fact)) = (stands, gave_up) {
+        engine.metrics.webhook_exhausted.inc();
         engine.alerts.send(fact);
     }
 }
