@@ -16,6 +16,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::body::json_body;
 use super::peer::Peer;
 use super::views::{credit_view, tx_view};
 use super::{ApiError, ok};
@@ -80,31 +81,10 @@ pub(super) async fn assign(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let bytes = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
     // JSON only: a browser cannot send it cross-site without a preflight,
     // so a page elsewhere cannot ride a cached Basic login to assign money.
-    let is_json = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        });
-    if !is_json {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send the body as JSON with Content-Type: application/json",
-        ));
-    }
-    let parsed: AssignBody = serde_json::from_slice(&bytes).map_err(|e| {
-        let status = if e.is_data() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::BAD_REQUEST
-        };
-        ApiError::new(status, format!("send {{\"transaction_id\": \"...\"}}: {e}"))
-    })?;
+    let (_, parsed): (_, AssignBody) =
+        json_body(&headers, body, "send {\"transaction_id\": \"...\"}")?;
     known_id(&id, "credit")?;
     known_id(&parsed.transaction_id, "transaction")?;
     let settled = engine

@@ -23,6 +23,7 @@ use crate::engine::Engine;
 use crate::model::CreditOutcome;
 
 pub mod auth;
+mod body;
 pub mod error;
 mod manual;
 pub mod openapi;

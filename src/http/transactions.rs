@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::Digest;
 
+use super::body::json_body;
 use super::views::{event_view, tx_view};
 use super::{ApiError, limit_of, ok};
 use crate::engine::{CreateError, CreateRequest, Engine};
@@ -60,29 +61,7 @@ async fn create_with(
     body: Result<Bytes, BytesRejection>,
     created: StatusCode,
 ) -> Result<Response, ApiError> {
-    let bytes = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
-    let is_json = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        });
-    if !is_json {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send the body as JSON with Content-Type: application/json",
-        ));
-    }
-    let parsed: CreateBody = serde_json::from_slice(&bytes).map_err(|e| {
-        let status = if e.is_data() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::BAD_REQUEST
-        };
-        ApiError::new(status, format!("invalid request body: {e}"))
-    })?;
+    let (bytes, parsed): (_, CreateBody) = json_body(&headers, body, "invalid request body")?;
     let return_url = match parsed.return_url.as_deref() {
         None => None,
         Some(r) => Some(
