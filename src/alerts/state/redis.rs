@@ -7,18 +7,16 @@
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
-use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use redis::{Script, Value};
-use tokio::sync::OnceCell;
 
 use super::{AlertState, CLAIM_TTL_MS, Taken, bucket};
 use crate::alerts::Queued;
 use crate::model::Millis;
 use crate::store::StoreError;
-use crate::store::redis::map_redis_error;
+use crate::store::redis::{Link, map_redis_error};
 
 const P: &str = "paycue:alert:";
 
@@ -77,38 +75,19 @@ return before
 });
 
 pub struct RedisAlerts {
-    client: Result<redis::Client, String>,
-    conn: OnceCell<ConnectionManager>,
+    link: Link,
 }
 
 impl RedisAlerts {
     /// Does not connect yet; the first command does (and reconnects after).
     pub fn open(url: &str) -> RedisAlerts {
         RedisAlerts {
-            client: redis::Client::open(url).map_err(|e| e.to_string()),
-            conn: OnceCell::new(),
+            link: Link::open(url),
         }
     }
 
     async fn conn(&self) -> Result<ConnectionManager, StoreError> {
-        let client = self
-            .client
-            .as_ref()
-            .map_err(|e| StoreError::Unavailable(e.clone()))?;
-        let conn = self
-            .conn
-            .get_or_try_init(|| async {
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Duration::from_secs(2))
-                    .set_response_timeout(Duration::from_secs(5))
-                    .set_number_of_retries(1)
-                    .set_max_delay(500);
-                ConnectionManager::new_with_config(client.clone(), config)
-                    .await
-                    .map_err(map_redis_error)
-            })
-            .await?;
-        Ok(conn.clone())
+        self.link.get().await
     }
 
     async fn script(&self, script: &Script, args: &[String]) -> Result<Value, StoreError> {

@@ -32,12 +32,10 @@
 //! time, `manual.lua`). `prune.lua` removes what ended before `RETENTION`.
 
 use std::sync::LazyLock;
-use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use redis::{Script, Value};
-use tokio::sync::OnceCell;
 
 use super::{
     ApplyOutcome, AttemptResult, CancelOutcome, CreateOutcome, IncomingCredit, NewTransaction,
@@ -48,10 +46,12 @@ use crate::model::{
 };
 use codec::Fields;
 use errors::map_err;
+pub use link::Link;
 
 mod codec;
 mod console;
 mod errors;
+mod link;
 mod manual;
 mod outbox;
 mod reads;
@@ -94,8 +94,7 @@ pub fn map_redis_error(e: redis::RedisError) -> StoreError {
 }
 
 pub struct RedisStore {
-    client: Result<redis::Client, String>,
-    conn: OnceCell<ConnectionManager>,
+    link: Link,
     settings: StoreSettings,
 }
 
@@ -104,30 +103,13 @@ impl RedisStore {
     /// A malformed URL is reported by every call (config validates it first).
     pub fn open(url: &str, settings: StoreSettings) -> RedisStore {
         RedisStore {
-            client: redis::Client::open(url).map_err(|e| e.to_string()),
-            conn: OnceCell::new(),
+            link: Link::open(url),
             settings,
         }
     }
 
     async fn conn(&self) -> Result<ConnectionManager, StoreError> {
-        let client = self.client.as_ref().map_err(|e| unavailable(e.clone()))?;
-        let conn = self
-            .conn
-            .get_or_try_init(|| async {
-                // Fail fast while Redis is away: the API answers 503 and the
-                // next call tries again, rather than requests piling up.
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Duration::from_secs(2))
-                    .set_response_timeout(Duration::from_secs(5))
-                    .set_number_of_retries(1)
-                    .set_max_delay(500);
-                ConnectionManager::new_with_config(client.clone(), config)
-                    .await
-                    .map_err(map_err)
-            })
-            .await?;
-        Ok(conn.clone())
+        self.link.get().await
     }
 
     async fn run(&self, script: &Script, args: &[String]) -> Result<Value, StoreError> {
@@ -161,10 +143,6 @@ impl RedisStore {
     fn grace(&self) -> String {
         self.settings.grace_ms.to_string()
     }
-}
-
-fn unavailable(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(e.to_string())
 }
 
 fn tag(items: &mut std::vec::IntoIter<Value>) -> Result<String, StoreError> {
