@@ -80,8 +80,12 @@ impl State {
                 .find(|card| **card == held)
                 .or(paid_cards.first());
             if let Some(card) = card {
-                let paid = self.paid.entry((card.clone(), c.amount.minor()));
-                paid.or_default().push((c.date, c.id.clone()));
+                let key = (card.clone(), c.amount.minor());
+                self.paid
+                    .entry(key.clone())
+                    .or_default()
+                    .push((c.date, c.id.clone()));
+                self.paid_keys.insert(c.id.clone(), key);
             }
             self.credits.insert(c.id.clone(), c.clone());
             c

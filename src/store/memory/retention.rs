@@ -141,33 +141,18 @@ impl State {
         tx.ended_at.map(|at| paid.map_or(at, |d| d.max(at)))
     }
 
-    /// Removes a paid credit from the reversal index: under the slot, or
-    /// (settled by hand) under the slot's card and its own amount, or, when
-    /// its message was for another card, wherever it is.
+    /// Removes a paid credit from the reversal index: under its own key if
+    /// it was settled by hand, else under the slot (as `lua/prune.lua`).
     fn unindex_paid(&mut self, slot: &(String, i64), credit: &str) {
-        let own = self
-            .credits
-            .get(credit)
-            .map(|c| (slot.0.clone(), c.amount.minor()));
-        let remove = |paid: &mut Vec<(Millis, String)>| {
-            let before = paid.len();
+        let key = self
+            .paid_keys
+            .remove(credit)
+            .unwrap_or_else(|| slot.clone());
+        if let Some(paid) = self.paid.get_mut(&key) {
             paid.retain(|(_, c)| c != credit);
-            before != paid.len()
-        };
-        let mut found = false;
-        for key in std::iter::once(slot.clone()).chain(own) {
-            if let Some(paid) = self.paid.get_mut(&key) {
-                found |= remove(paid);
-                if paid.is_empty() {
-                    self.paid.remove(&key);
-                }
+            if paid.is_empty() {
+                self.paid.remove(&key);
             }
-        }
-        if !found {
-            self.paid.retain(|_, paid| {
-                remove(paid);
-                !paid.is_empty()
-            });
         }
     }
 }

@@ -44,6 +44,9 @@ pub(super) struct State {
     /// (card, amount minor) -> (credit date, credit id) of the credits that
     /// confirmed a transaction and were not reversed: what a reversal matches.
     pub(super) paid: HashMap<(String, i64), Vec<(Millis, String)>>,
+    /// Credit id -> its key in `paid` when settled by hand (its own amount,
+    /// which may differ from its transaction's slot; Redis: `paid_key`).
+    pub(super) paid_keys: HashMap<String, (String, i64)>,
     /// Creation counter of each transaction (what listings page by).
     pub(super) seq: HashMap<String, u64>,
     pub(super) next_seq: u64,
